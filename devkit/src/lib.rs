@@ -1,0 +1,61 @@
+//! Development kit shared by the local API, the tests and (later) the harnesses: never deployed,
+//! never imported by a function's library.
+//!
+//! # Layout
+//! - [`engine`]: an embedded dynoxide DynamoDB engine on a loopback port.
+//! - [`apigw`]: builds API Gateway HTTP API (payload 2.0) events, the exact JSON Lambda receives,
+//!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
+//! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table.
+
+pub mod apigw;
+pub mod engine;
+
+use shared::{App, Config, DynamoStore};
+
+pub use engine::Engine;
+
+/// An app wired to its own engine and table. Dropping it stops the engine.
+pub struct TestApp {
+    pub app: App<DynamoStore>,
+    pub engine: Engine,
+}
+
+/// Starts an in-memory engine on `127.0.0.1:0`, creates the table exactly as `template.yaml`
+/// declares it, and returns an app pointed at it. Every call is isolated from every other.
+pub async fn spawn_app() -> TestApp {
+    let engine = Engine::memory()
+        .await
+        .expect("start an in-memory dynoxide engine on 127.0.0.1:0");
+    let table = format!("shop-test-{}", uuid::Uuid::new_v4().simple());
+    let app = app_for(&engine, &table, &[])
+        .await
+        .expect("create the test table in the embedded engine");
+    TestApp { app, engine }
+}
+
+/// An app on `engine` with `table` (created if missing) and extra settings, e.g. `("CURRENCY", "USD")`.
+pub async fn app_for(
+    engine: &Engine,
+    table: &str,
+    extra: &[(&str, &str)],
+) -> Result<App<DynamoStore>, Box<dyn std::error::Error + Send + Sync>> {
+    let config = Config::from_lookup(|name| {
+        if name == shared::config::vars::TABLE_NAME {
+            return Some(table.to_owned());
+        }
+        extra
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })?;
+    let store = DynamoStore::local(&engine.endpoint(), table);
+    store.ensure_table().await?;
+    Ok(App::new(config, store))
+}
+
+/// The body of a response as JSON (tests only; panics with the body when it is not JSON).
+pub fn body_json(response: &lambda_http::Response<lambda_http::Body>) -> serde_json::Value {
+    let bytes: &[u8] = response.body().as_ref();
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}

@@ -1,0 +1,34 @@
+//! `GET /products/{id}`: one product and its strong `ETag`.
+//!
+//! One consistent `GetItem`. `If-None-Match` with the current tag answers 304 without a body.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::store::GetProduct;
+use shared::{ApiError, App, http};
+use std::convert::Infallible;
+
+pub async fn handle<S: GetProduct + Sync>(
+    app: &App<S>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::finish(respond(app, &req).await)
+}
+
+async fn respond<S: GetProduct + Sync>(
+    app: &App<S>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    http::require_method(req, "GET")?;
+    let id = http::product_id(req)?;
+    let precondition = http::precondition(req)?;
+    let product = app
+        .store()
+        .get_product(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no product has id {id}")))?;
+    if http::not_modified(&precondition, &product.etag) {
+        return http::not_modified_response(&product.etag);
+    }
+    http::json_with_etag(StatusCode::OK, &product.value, &product.etag)
+}

@@ -1,0 +1,46 @@
+//! `PUT /products/{id}`: create (201) or replace (200) a product, honouring `If-Match` and
+//! `If-None-Match`.
+//!
+//! One conditional `UpdateItem`: the precondition and the version bump happen inside DynamoDB, so
+//! two admins racing on one product can never both win against the same `ETag`.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use shared::domain::ProductDraft;
+use shared::store::{PutOutcome, PutProduct};
+use shared::{ApiError, App, http};
+use std::convert::Infallible;
+
+pub async fn handle<S: PutProduct + Sync>(
+    app: &App<S>,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::finish(respond(app, &req).await)
+}
+
+async fn respond<S: PutProduct + Sync>(
+    app: &App<S>,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    http::require_method(req, "PUT")?;
+    let id = http::product_id(req)?;
+    let precondition = http::precondition(req)?;
+    let body = http::json_body(req)?;
+    let draft = ProductDraft::parse(&body).map_err(ApiError::Validation)?;
+    let (outcome, product) = app
+        .store()
+        .put_product(&id, &draft, app.config().currency(), &precondition)
+        .await?;
+    match outcome {
+        PutOutcome::Replaced => http::json_with_etag(StatusCode::OK, &product.value, &product.etag),
+        PutOutcome::Created => {
+            let mut response =
+                http::json_with_etag(StatusCode::CREATED, &product.value, &product.etag)?;
+            // Ids are URL-safe by construction, so the path needs no escaping.
+            let location = HeaderValue::from_str(&format!("/products/{id}"))
+                .map_err(|e| ApiError::Internal(Box::new(e)))?;
+            response.headers_mut().insert(header::LOCATION, location);
+            Ok(response)
+        }
+    }
+}

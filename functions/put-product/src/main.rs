@@ -1,0 +1,12 @@
+//! Lambda entry point for `PUT /products/{id}`: build config and client once, then serve invocations.
+
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let app = shared::App::from_env()
+        .await
+        .unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-product", &err));
+    run(service_fn(|req| put_product::handle(&app, req))).await
+}

@@ -1,0 +1,170 @@
+//! The HTTP front door: API Gateway's part in the local API.
+//!
+//! For each request it resolves the route, builds the payload-2.0 event API Gateway would send,
+//! turns it into a `lambda_http::Request` the way the Lambda runtime does, and awaits the
+//! function's own handler. Like API Gateway, it answers unknown routes itself and caps bodies
+//! (10 MiB); a handler that panicked becomes a 502, as a failed Lambda invocation does.
+
+use crate::routes::{self, Resolved};
+use devkit::apigw::Call;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use lambda_http::RequestExt;
+use shared::{ApiError, App, DynamoStore};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// API Gateway's own payload cap; each function enforces its far smaller one.
+pub const MAX_GATEWAY_BODY: usize = 10 * 1024 * 1024;
+/// How long shutdown waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(5);
+
+type HttpResponse = hyper::Response<Full<Bytes>>;
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App<DynamoStore>>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(conn) => conn,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "accept failed");
+                        continue;
+                    }
+                };
+                let app = Arc::clone(&app);
+                let service = hyper::service::service_fn(move |req| handle(Arc::clone(&app), peer, req));
+                let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(err) = conn.await {
+                        tracing::debug!(error = %err, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    let _ = tokio::time::timeout(DRAIN, graceful.shutdown()).await;
+}
+
+async fn handle(
+    app: Arc<App<DynamoStore>>,
+    peer: SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> Result<HttpResponse, Infallible> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let response = route(app, peer, req).await;
+    tracing::info!(
+        "{method} {path} -> {} ({:.1} ms)",
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(response)
+}
+
+async fn route(
+    app: Arc<App<DynamoStore>>,
+    peer: SocketAddr,
+    req: hyper::Request<Incoming>,
+) -> HttpResponse {
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let route = match routes::resolve(&method, &path) {
+        Resolved::Found(route) => route,
+        Resolved::NotFound => {
+            return gateway_problem(&ApiError::NotFound(format!("no route for {method} {path}")));
+        }
+        Resolved::WrongMethod { allow } => {
+            return gateway_problem(&ApiError::MethodNotAllowed {
+                method,
+                allow: allow.join(", "),
+            });
+        }
+    };
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or(path.clone(), |pq| pq.as_str().to_owned());
+    let mut call = Call::new(&method, route.path, &target).source_ip(&peer.ip().to_string());
+    for (name, value) in req.headers() {
+        match value.to_str() {
+            Ok(value) => call = call.header(name.as_str(), value),
+            Err(_) => {
+                return gateway_problem(&ApiError::bad_request(format!(
+                    "header {name} is not visible ASCII"
+                )));
+            }
+        }
+    }
+    let body = match Limited::new(req.into_body(), MAX_GATEWAY_BODY)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return gateway_problem(&ApiError::PayloadTooLarge {
+                limit: MAX_GATEWAY_BODY,
+            });
+        }
+    };
+    if !body.is_empty() {
+        call = call.body(body.to_vec());
+    }
+    let request = match call.request() {
+        Ok(request) => request,
+        Err(err) => {
+            return gateway_problem(&ApiError::bad_request(format!(
+                "the request cannot be represented as an API Gateway event: {err}"
+            )));
+        }
+    };
+    let mut context = lambda_http::Context::default();
+    context.request_id = request
+        .request_context_ref()
+        .and_then(|c| match c {
+            lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let request = request.with_lambda_context(context);
+    // A task of its own per invocation, so a handler that panics fails its request, not the server.
+    let invoked = tokio::spawn(async move { route.function.invoke(&app, request).await }).await;
+    match invoked {
+        Ok(response) => into_http(response),
+        Err(err) => {
+            tracing::error!(error = %err, function = route.function.binary(), "the handler panicked");
+            let mut response = gateway_problem(&ApiError::Internal("the function failed".into()));
+            *response.status_mut() = hyper::StatusCode::BAD_GATEWAY;
+            response
+        }
+    }
+}
+
+fn gateway_problem(err: &ApiError) -> HttpResponse {
+    into_http(shared::http::problem_response(err))
+}
+
+fn into_http(response: lambda_http::Response<lambda_http::Body>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Empty => Bytes::new(),
+        lambda_http::Body::Text(text) => Bytes::from(text),
+        lambda_http::Body::Binary(bytes) => Bytes::from(bytes),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}

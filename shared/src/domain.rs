@@ -1,0 +1,412 @@
+//! Domain types: the catalog's vocabulary, validated once at the edge.
+//!
+//! Every value that crosses into the system goes through a `parse` constructor, so code past the
+//! handlers never sees an id with a slash in it or a negative price. Fields are private; the only way
+//! to hold a [`ProductId`] or a [`ProductDraft`] is to have had it checked.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Largest price or stock accepted, inclusive: large enough for any real catalog, small enough that
+/// the sum of a 50-line order can never overflow an `i64`.
+pub const MAX_AMOUNT: i64 = 1_000_000_000;
+/// Product names are 1 to this many characters (Unicode scalar values, not bytes).
+pub const MAX_NAME_CHARS: usize = 200;
+/// Descriptions are at most this many characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// Product ids are 1 to this many characters of `[A-Za-z0-9_-]`.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// One rule broken by client input, naming the field (a JSON pointer-like name such as `price`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// A product id: 1–64 characters of `[A-Za-z0-9_-]`, chosen by the client in `PUT /products/{id}`.
+///
+/// The alphabet keeps ids safe in URLs, in DynamoDB keys (`#` is our key separator) and in logs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProductId(String);
+
+impl ProductId {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let ok_len = !raw.is_empty() && raw.len() <= MAX_ID_CHARS;
+        let ok_chars = raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok_len && ok_chars {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "id",
+                format!("must be 1 to {MAX_ID_CHARS} characters of A-Z, a-z, 0-9, '_' or '-'"),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProductId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The store's one currency: an ISO 4217 code of three upper-case letters (`CURRENCY`, default EUR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "CURRENCY",
+                "must be an ISO 4217 code of three upper-case letters, e.g. EUR",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Self("EUR".to_owned())
+    }
+}
+
+/// What a client may write about a product: exactly `name`, `description`, `price` and `stock`.
+///
+/// Built only by [`ProductDraft::parse`], which reports every broken rule at once so a client can fix
+/// its request in one round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductDraft {
+    name: String,
+    description: String,
+    price: i64,
+    stock: i64,
+}
+
+/// Fields the server owns: a client that sends them is told so, not silently ignored.
+const SERVER_OWNED: &[&str] = &["id", "currency", "version", "updated_at"];
+const WRITABLE: &[&str] = &["name", "description", "price", "stock"];
+
+impl ProductDraft {
+    /// Validates a JSON body. Anything but an object with exactly the four writable fields, each of the
+    /// right type and range, is refused with one [`FieldError`] per offence.
+    pub fn parse(body: &serde_json::Value) -> Result<Self, Vec<FieldError>> {
+        let Some(obj) = body.as_object() else {
+            return Err(vec![FieldError::new("", "the body must be a JSON object")]);
+        };
+        let mut errors = Vec::new();
+        for key in obj.keys() {
+            if SERVER_OWNED.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    key.as_str(),
+                    "is set by the server and may not be written",
+                ));
+            } else if !WRITABLE.contains(&key.as_str()) {
+                errors.push(FieldError::new(key.as_str(), "is not a product field"));
+            }
+        }
+        let name = text(obj.get("name"), "name", 1, MAX_NAME_CHARS, &mut errors);
+        let description = text(
+            obj.get("description"),
+            "description",
+            0,
+            MAX_DESCRIPTION_CHARS,
+            &mut errors,
+        );
+        let price = amount(obj.get("price"), "price", &mut errors);
+        let stock = amount(obj.get("stock"), "stock", &mut errors);
+        match (name, description, price, stock) {
+            (Some(name), Some(description), Some(price), Some(stock)) if errors.is_empty() => {
+                Ok(Self {
+                    name,
+                    description,
+                    price,
+                    stock,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    pub fn price(&self) -> i64 {
+        self.price
+    }
+    pub fn stock(&self) -> i64 {
+        self.stock
+    }
+}
+
+fn text(
+    value: Option<&serde_json::Value>,
+    field: &str,
+    min: usize,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    match value {
+        None => errors.push(FieldError::new(field, "is required")),
+        Some(serde_json::Value::String(s)) => {
+            let chars = s.chars().count();
+            if chars < min || chars > max {
+                errors.push(FieldError::new(
+                    field,
+                    format!("must be {min} to {max} characters long"),
+                ));
+            } else {
+                return Some(s.clone());
+            }
+        }
+        Some(_) => errors.push(FieldError::new(field, "must be a string")),
+    }
+    None
+}
+
+fn amount(
+    value: Option<&serde_json::Value>,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<i64> {
+    match value {
+        None => errors.push(FieldError::new(field, "is required")),
+        // `as_i64` is None for floats (even 1.0) and for integers beyond i64, so both are refused.
+        Some(v) => match v.as_i64() {
+            Some(n) if (0..=MAX_AMOUNT).contains(&n) => return Some(n),
+            Some(_) => errors.push(FieldError::new(
+                field,
+                format!("must be from 0 to {MAX_AMOUNT}"),
+            )),
+            None if v.is_number() => errors.push(FieldError::new(
+                field,
+                format!("must be a whole number from 0 to {MAX_AMOUNT}"),
+            )),
+            None => errors.push(FieldError::new(field, "must be an integer")),
+        },
+    }
+    None
+}
+
+/// A product as the API shows it. `price` is in minor units (cents) of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub price: i64,
+    pub currency: String,
+    pub stock: i64,
+    /// Starts at 1 when the product is created and grows by one with every write.
+    pub version: u64,
+    /// RFC 3339, UTC, millisecond precision.
+    pub updated_at: String,
+}
+
+/// A stored product with its entity tag: the tag travels in the `ETag` header, not in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub etag: EntityTag,
+}
+
+/// A strong entity tag: an opaque value that changes with every write of the resource.
+///
+/// The store mints a fresh random tag per write, so a product deleted and created again never
+/// repeats an old tag, which a tag derived from the version number alone would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTag(String);
+
+impl EntityTag {
+    /// A fresh random tag (122 bits of randomness from a v4 UUID).
+    pub fn mint() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// Wraps a stored tag value (without quotes). Only the store calls this, with values it minted.
+    pub fn from_stored(raw: String) -> Self {
+        Self(raw)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The header form, with quotes: `"3f2a…"`.
+    pub fn header_value(&self) -> String {
+        format!("\"{}\"", self.0)
+    }
+}
+
+/// What a conditional request asks of the current state (RFC 9110 §13), already parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Precondition {
+    /// No condition: write or delete whatever is there.
+    #[default]
+    None,
+    /// `If-Match: *`: the resource must exist.
+    Exists,
+    /// `If-Match: "a", "b"`: the current tag must be one of these (strong comparison).
+    MatchesAny(Vec<EntityTag>),
+    /// `If-None-Match: *`: the resource must not exist.
+    Absent,
+    /// `If-None-Match: "a", "b"`: the current tag must be none of these.
+    MatchesNone(Vec<EntityTag>),
+}
+
+/// Current time as RFC 3339 UTC with millisecond precision, e.g. `2026-11-26T04:36:10.123Z`.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let millis = now.millisecond();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        millis
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn product_ids_follow_the_documented_alphabet_and_length() {
+        assert!(ProductId::parse("sku_1-A").is_ok());
+        assert!(ProductId::parse(&"a".repeat(64)).is_ok());
+        for bad in ["", "a b", "a/b", "a#b", "é", "a.b", &"a".repeat(65)] {
+            assert!(ProductId::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn a_complete_draft_parses() {
+        let d = ProductDraft::parse(
+            &json!({"name":"Mug","description":"","price":0,"stock":1_000_000_000}),
+        )
+        .expect("valid draft");
+        assert_eq!(
+            (d.name(), d.description(), d.price(), d.stock()),
+            ("Mug", "", 0, 1_000_000_000)
+        );
+    }
+
+    fn fields(body: serde_json::Value) -> Vec<String> {
+        ProductDraft::parse(&body)
+            .expect_err("should be refused")
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn every_offending_field_is_named() {
+        assert_eq!(
+            fields(json!({"name":"","description":"d","price":1,"stock":1})),
+            ["name"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":-1,"stock":1})),
+            ["price"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":1.5,"stock":1})),
+            ["price"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":"1","stock":1})),
+            ["price"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":1,"stock":1_000_000_001})),
+            ["stock"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":1})),
+            ["stock"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":1,"stock":1,"version":2})),
+            ["version"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"d","price":1,"stock":1,"colour":"red"})),
+            ["colour"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n","description":"x".repeat(2001),"price":1,"stock":1})),
+            ["description"]
+        );
+        assert_eq!(
+            fields(json!({"name":"n".repeat(201),"description":"","price":1,"stock":1})),
+            ["name"]
+        );
+        assert_eq!(fields(json!([1, 2])), [""]);
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let name = "é".repeat(200); // 400 bytes, 200 characters
+        assert!(
+            ProductDraft::parse(&json!({"name":name,"description":"","price":1,"stock":1})).is_ok()
+        );
+    }
+
+    #[test]
+    fn currency_must_be_an_iso_code() {
+        assert!(Currency::parse("USD").is_ok());
+        for bad in ["usd", "EURO", "", "E1R"] {
+            assert!(Currency::parse(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_millis() {
+        let t = now_rfc3339();
+        assert_eq!(t.len(), 24, "{t}");
+        assert!(
+            time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).is_ok()
+        );
+    }
+
+    #[test]
+    fn minted_tags_differ() {
+        assert_ne!(EntityTag::mint(), EntityTag::mint());
+    }
+}

@@ -1,0 +1,368 @@
+//! Request and response helpers shared by every handler.
+//!
+//! The request side turns raw headers, path and query parameters and bodies into domain values or an
+//! [`ApiError`]; the response side renders JSON, entity tags and problems. Handlers stay a few lines
+//! of "parse, call the store, render".
+
+use crate::domain::{EntityTag, FieldError, Precondition, ProductId};
+use crate::error::ApiError;
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use std::convert::Infallible;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most entity tags accepted in one `If-Match` / `If-None-Match` header.
+pub const MAX_ETAGS: usize = 20;
+
+pub const JSON: &str = "application/json";
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Refuses any method but `allowed` with 405 and an `Allow` header. API Gateway routes by method,
+/// but a function can also be invoked directly (tests, `cargo lambda watch`, the console).
+pub fn require_method(req: &Request, allowed: &'static str) -> Result<(), ApiError> {
+    if req.method().as_str() == allowed {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow: allowed.to_owned(),
+        })
+    }
+}
+
+/// The `{id}` path parameter as a product id; 400 when absent or malformed.
+pub fn product_id(req: &Request) -> Result<ProductId, ApiError> {
+    let params = req.path_parameters();
+    let raw = params
+        .first("id")
+        .ok_or_else(|| ApiError::bad_request("the path has no product id"))?;
+    ProductId::parse(raw).map_err(ApiError::bad_field)
+}
+
+/// A query parameter given at most once. Repeating one (`?limit=1&limit=2`) is ambiguous: 400.
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let params = req.query_string_parameters();
+    match params.all(name).as_deref() {
+        None => Ok(None),
+        Some([one]) => Ok(Some((*one).to_owned())),
+        Some(_) => Err(ApiError::bad_field(FieldError::new(
+            name,
+            "may be given only once",
+        ))),
+    }
+}
+
+/// A page size from `?limit=`: `default` when absent, else an integer in `1..=max`.
+pub fn limit_param(req: &Request, default: usize, max: usize) -> Result<usize, ApiError> {
+    match query_param(req, "limit")? {
+        None => Ok(default),
+        Some(raw) => match raw.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_field(FieldError::new(
+                "limit",
+                format!("must be an integer from 1 to {max}"),
+            ))),
+        },
+    }
+}
+
+/// The body as JSON: 415 unless `Content-Type` is JSON, 413 past [`MAX_BODY_BYTES`], 400 when it
+/// does not parse (with the line and column).
+pub fn json_body(req: &Request) -> Result<serde_json::Value, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence != JSON && !(essence.starts_with("application/") && essence.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; send a JSON object",
+        ));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))
+}
+
+/// Parses `If-Match` / `If-None-Match` into one [`Precondition`]. Sending both is refused (400):
+/// no route here needs the combination, and guessing its meaning could lose a write.
+pub fn precondition(req: &Request) -> Result<Precondition, ApiError> {
+    let header = |name: header::HeaderName| -> Result<Option<String>, ApiError> {
+        let values: Vec<&HeaderValue> = req.headers().get_all(&name).iter().collect();
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let mut joined = Vec::new();
+        for v in values {
+            joined.push(
+                v.to_str()
+                    .map_err(|_| ApiError::bad_request(format!("{name} is not visible ASCII")))?,
+            );
+        }
+        Ok(Some(joined.join(",")))
+    };
+    match (header(header::IF_MATCH)?, header(header::IF_NONE_MATCH)?) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "send If-Match or If-None-Match, not both",
+        )),
+        (None, None) => Ok(Precondition::None),
+        (Some(raw), None) => match parse_etags(&raw, "If-Match")? {
+            EtagList::Any => Ok(Precondition::Exists),
+            // If-Match uses the strong comparison: a weak tag never matches (RFC 9110 §13.1.1).
+            EtagList::Tags(tags) => Ok(Precondition::MatchesAny(
+                tags.into_iter()
+                    .filter(|(weak, _)| !weak)
+                    .map(|(_, t)| t)
+                    .collect(),
+            )),
+        },
+        (None, Some(raw)) => match parse_etags(&raw, "If-None-Match")? {
+            EtagList::Any => Ok(Precondition::Absent),
+            // If-None-Match uses the weak comparison: W/"x" and "x" are the same tag.
+            EtagList::Tags(tags) => Ok(Precondition::MatchesNone(
+                tags.into_iter().map(|(_, t)| t).collect(),
+            )),
+        },
+    }
+}
+
+enum EtagList {
+    Any,
+    Tags(Vec<(bool, EntityTag)>),
+}
+
+/// RFC 9110 §8.8.3: `*` or a comma-separated list of `"opaque"` / `W/"opaque"`.
+fn parse_etags(raw: &str, name: &str) -> Result<EtagList, ApiError> {
+    let malformed =
+        || ApiError::bad_request(format!("{name} must be * or a list of quoted entity tags"));
+    if raw.trim() == "*" {
+        return Ok(EtagList::Any);
+    }
+    let mut tags = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (weak, quoted) = match part.strip_prefix("W/") {
+            Some(rest) => (true, rest),
+            None => (false, part),
+        };
+        let inner = quoted
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .ok_or_else(malformed)?;
+        // etagc = %x21 / %x23-7E / obs-text: no quotes, spaces or controls inside.
+        if inner.bytes().any(|b| b == b'"' || b <= b' ' || b == 0x7f) {
+            return Err(malformed());
+        }
+        tags.push((weak, EntityTag::from_stored(inner.to_owned())));
+    }
+    if tags.is_empty() {
+        return Err(malformed());
+    }
+    if tags.len() > MAX_ETAGS {
+        return Err(ApiError::bad_request(format!(
+            "{name} may list at most {MAX_ETAGS} entity tags"
+        )));
+    }
+    Ok(EtagList::Tags(tags))
+}
+
+/// Whether a GET with `If-None-Match` may answer 304 for a resource whose tag is `current`.
+pub fn not_modified(precondition: &Precondition, current: &EntityTag) -> bool {
+    match precondition {
+        Precondition::Absent => true,
+        Precondition::MatchesNone(tags) => tags.contains(current),
+        _ => false,
+    }
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Binary(body))
+}
+
+/// A JSON response carrying the resource's entity tag.
+pub fn json_with_etag<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    etag: &EntityTag,
+) -> Result<Response<Body>, ApiError> {
+    let mut response = json(status, value)?;
+    set_etag(&mut response, etag)?;
+    Ok(response)
+}
+
+/// 304 Not Modified with the current tag and no body.
+pub fn not_modified_response(etag: &EntityTag) -> Result<Response<Body>, ApiError> {
+    let mut response = respond(StatusCode::NOT_MODIFIED, &[], Body::Empty)?;
+    set_etag(&mut response, etag)?;
+    Ok(response)
+}
+
+/// 204 No Content.
+pub fn no_content() -> Result<Response<Body>, ApiError> {
+    respond(StatusCode::NO_CONTENT, &[], Body::Empty)
+}
+
+fn set_etag(response: &mut Response<Body>, etag: &EntityTag) -> Result<(), ApiError> {
+    let value =
+        HeaderValue::from_str(&etag.header_value()).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    response.headers_mut().insert(header::ETAG, value);
+    Ok(())
+}
+
+fn respond(
+    status: StatusCode,
+    headers: &[(header::HeaderName, &'static str)],
+    body: Body,
+) -> Result<Response<Body>, ApiError> {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    builder
+        .body(body)
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// Turns a handler's result into the response Lambda returns: errors become problem documents, and
+/// 5xx causes are logged once, as a chain, without request data. Never fails.
+pub fn finish(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, Infallible> {
+    Ok(result.unwrap_or_else(|err| problem_response(&err)))
+}
+
+/// The problem+json response for `err`.
+pub fn problem_response(err: &ApiError) -> Response<Body> {
+    if err.status().is_server_error() {
+        tracing::error!(error = %cause_chain(err), status = err.status().as_u16(), "request failed");
+    }
+    let body = serde_json::to_vec(&err.problem())
+        .unwrap_or_else(|_| br#"{"title":"Internal Server Error","status":500}"#.to_vec());
+    let mut response = Response::new(Body::Binary(body));
+    *response.status_mut() = err.status();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    match err {
+        ApiError::MethodNotAllowed { allow, .. } => {
+            if let Ok(value) = HeaderValue::from_str(allow) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        ApiError::Unavailable(_) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        _ => {}
+    }
+    response
+}
+
+/// `outer: inner: innermost`, the whole `source()` chain on one line.
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_header(name: &'static str, value: &str) -> Request {
+        let mut req = Request::new(Body::Empty);
+        req.headers_mut()
+            .insert(name, HeaderValue::from_str(value).expect("valid header"));
+        req
+    }
+
+    fn tags(p: Precondition) -> Vec<String> {
+        match p {
+            Precondition::MatchesAny(t) | Precondition::MatchesNone(t) => {
+                t.iter().map(|t| t.as_str().to_owned()).collect()
+            }
+            other => panic!("expected a tag list, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn if_match_parses_lists_and_drops_weak_tags() {
+        assert_eq!(
+            precondition(&with_header("if-match", "*")).ok(),
+            Some(Precondition::Exists)
+        );
+        let p = precondition(&with_header("if-match", r#""a", W/"b" ,"c""#)).expect("valid");
+        assert_eq!(tags(p), ["a", "c"]);
+        let p = precondition(&with_header("if-none-match", r#"W/"b""#)).expect("valid");
+        assert_eq!(tags(p), ["b"]);
+        assert_eq!(
+            precondition(&with_header("if-none-match", "*")).ok(),
+            Some(Precondition::Absent)
+        );
+    }
+
+    #[test]
+    fn malformed_preconditions_are_bad_requests() {
+        for bad in ["a", r#""a"#, r#""a b""#, ",", r#"W/a"#, r#""a"b""#] {
+            let err = precondition(&with_header("if-match", bad)).expect_err(bad);
+            assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{bad}");
+        }
+        let many = (0..=MAX_ETAGS)
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(precondition(&with_header("if-match", &many)).is_err());
+        let mut both = with_header("if-match", "*");
+        both.headers_mut()
+            .insert("if-none-match", HeaderValue::from_static("*"));
+        assert!(precondition(&both).is_err());
+    }
+
+    #[test]
+    fn bodies_are_checked_for_type_size_and_syntax() {
+        let mk = |ct: &str, body: &str| {
+            let mut req = with_header("content-type", ct);
+            *req.body_mut() = Body::Text(body.to_owned());
+            json_body(&req).map_err(|e| e.status().as_u16())
+        };
+        assert!(mk("application/json; charset=utf-8", "{}").is_ok());
+        assert!(mk("application/merge-patch+json", "{}").is_ok());
+        assert_eq!(mk("text/plain", "{}"), Err(415));
+        assert_eq!(mk("application/json", "{"), Err(400));
+        assert_eq!(mk("application/json", ""), Err(400));
+        assert_eq!(
+            mk("application/json", &" ".repeat(MAX_BODY_BYTES + 1)),
+            Err(413)
+        );
+    }
+
+    #[test]
+    fn unavailable_sets_retry_after_and_405_sets_allow() {
+        let r = problem_response(&ApiError::Unavailable("x".into()));
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let r = problem_response(&ApiError::MethodNotAllowed {
+            method: "POST".into(),
+            allow: "GET".into(),
+        });
+        assert_eq!(r.headers()[header::ALLOW], "GET");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+}

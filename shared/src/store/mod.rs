@@ -1,0 +1,269 @@
+//! DynamoDB access: the only module that knows DynamoDB exists.
+//!
+//! Handlers talk to narrow traits, one per operation ([`GetProduct`], [`ListProducts`],
+//! [`PutProduct`], [`DeleteProduct`]), so each function depends on exactly what it calls, and its
+//! IAM policy in `template.yaml` can grant exactly that action. [`DynamoStore`] implements them all.
+//! SDK types never cross this module's boundary: callers see domain types and [`StoreError`].
+//!
+//! Layout
+//! - [`schema`]: the single-table key design and the table definition (the same as `template.yaml`).
+//! - `products`: product items and the catalog operations.
+
+mod products;
+pub mod schema;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use std::future::Future;
+use std::time::Duration;
+
+use crate::domain::{
+    Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned,
+};
+
+pub use products::ProductPage;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What can go wrong below the handlers. Conditions that fail are outcomes, not errors, and have
+/// their own variants so handlers can map them to 404/412 without looking at DynamoDB codes.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the item does not exist")]
+    NotFound,
+    #[error("the item exists but the precondition does not hold")]
+    PreconditionFailed,
+    /// Throttling, timeouts, dropped connections, DynamoDB 5xx: worth retrying later.
+    #[error("DynamoDB is unavailable or throttling")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or a misconfiguration (missing table, missing permission, bad item).
+    #[error("DynamoDB request failed")]
+    Internal(#[source] BoxError),
+}
+
+/// Error codes DynamoDB uses for "slow down / try again"; everything else from the service is
+/// treated as internal (a missing table or permission is a deployment bug, not a client error).
+const RETRYABLE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+];
+
+impl StoreError {
+    fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let retryable = match &err {
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => service
+                .err()
+                .code()
+                .is_some_and(|code| RETRYABLE_CODES.contains(&code)),
+            _ => false,
+        };
+        if retryable {
+            Self::Unavailable(Box::new(err))
+        } else {
+            Self::Internal(Box::new(err))
+        }
+    }
+
+    fn corrupt(err: serde_dynamo::Error) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+/// `GET /products/{id}`: one consistent read.
+pub trait GetProduct {
+    fn get_product(
+        &self,
+        id: &ProductId,
+    ) -> impl Future<Output = Result<Option<Versioned<Product>>, StoreError>> + Send;
+}
+
+/// `GET /products`: one query per page, in id order.
+pub trait ListProducts {
+    /// Up to `limit` products with ids after `after` (exclusive), in ascending id order.
+    fn list_products(
+        &self,
+        after: Option<&ProductId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<ProductPage, StoreError>> + Send;
+}
+
+/// Whether a put created the product or replaced an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    Replaced,
+}
+
+/// `PUT /products/{id}`: one conditional update.
+pub trait PutProduct {
+    fn put_product(
+        &self,
+        id: &ProductId,
+        draft: &ProductDraft,
+        currency: &Currency,
+        precondition: &Precondition,
+    ) -> impl Future<Output = Result<(PutOutcome, Versioned<Product>), StoreError>> + Send;
+}
+
+/// `DELETE /products/{id}`: one conditional delete. Returns [`StoreError::NotFound`] when nothing
+/// was there and [`StoreError::PreconditionFailed`] when the item exists but fails `precondition`.
+pub trait DeleteProduct {
+    fn delete_product(
+        &self,
+        id: &ProductId,
+        precondition: &Precondition,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Per-attempt and total budgets for one DynamoDB call. Single-item calls answer in milliseconds;
+/// the budgets stop a stuck connection from eating the whole Lambda timeout, and leave the SDK's
+/// standard retries (3 attempts, with backoff) room to work.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The DynamoDB-backed implementation of every store trait.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// Builds a client from the standard AWS settings of the environment (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`). Call once per process, before the handler loop.
+    pub async fn from_env(table: &str) -> Self {
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .load()
+            .await;
+        Self {
+            client: Client::new(&sdk),
+            table: table.to_owned(),
+        }
+    }
+
+    /// A client for a local engine at `endpoint` (e.g. `http://127.0.0.1:8000`), with throwaway
+    /// static credentials: used by the local API, the tests and the harnesses.
+    pub fn local(endpoint: &str, table: &str) -> Self {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "stateless-shop-local",
+            ))
+            .region(Region::new("local"))
+            .endpoint_url(endpoint)
+            .timeout_config(timeouts())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// Condition expression and its placeholders for a precondition on the item's entity tag.
+/// `require_item` adds `attribute_exists(PK)` so a failed check tells "missing" from "changed".
+fn condition_for(
+    precondition: &Precondition,
+    require_item: bool,
+) -> Option<(String, Vec<(String, String)>)> {
+    let exists = format!("attribute_exists({})", schema::PK);
+    let tag_list = |tags: &[EntityTag]| -> (String, Vec<(String, String)>) {
+        let values: Vec<(String, String)> = tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!(":etag{i}"), t.as_str().to_owned()))
+            .collect();
+        let names = values
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        (format!("{} IN ({names})", products::ETAG), values)
+    };
+    let (expr, values) = match precondition {
+        Precondition::None if require_item => (exists, vec![]),
+        Precondition::None => return None,
+        Precondition::Exists => (exists, vec![]),
+        Precondition::MatchesAny(tags) => {
+            let (list, values) = tag_list(tags);
+            (format!("{exists} AND {list}"), values)
+        }
+        Precondition::Absent => (format!("attribute_not_exists({})", schema::PK), vec![]),
+        Precondition::MatchesNone(tags) => {
+            let (list, values) = tag_list(tags);
+            let base = format!("(attribute_not_exists({}) OR NOT ({list}))", schema::PK);
+            if require_item {
+                (format!("{exists} AND NOT ({list})"), values)
+            } else {
+                (base, values)
+            }
+        }
+    };
+    Some((expr, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_name_the_tag_placeholders() {
+        let tags = vec![
+            EntityTag::from_stored("a".into()),
+            EntityTag::from_stored("b".into()),
+        ];
+        let (expr, values) =
+            condition_for(&Precondition::MatchesAny(tags), false).expect("a condition");
+        assert_eq!(expr, "attribute_exists(PK) AND etag IN (:etag0, :etag1)");
+        assert_eq!(
+            values,
+            vec![
+                (":etag0".to_owned(), "a".to_owned()),
+                (":etag1".to_owned(), "b".to_owned())
+            ]
+        );
+        assert_eq!(condition_for(&Precondition::None, false), None);
+        assert_eq!(
+            condition_for(&Precondition::None, true)
+                .map(|c| c.0)
+                .as_deref(),
+            Some("attribute_exists(PK)")
+        );
+        assert_eq!(
+            condition_for(&Precondition::Absent, false)
+                .map(|c| c.0)
+                .as_deref(),
+            Some("attribute_not_exists(PK)")
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! Product items and the catalog operations (see [`super::schema`] for the key layout).
+
+use super::schema::{GSI1, GSI1PK, PK};
+use super::{
+    DeleteProduct, DynamoStore, GetProduct, ListProducts, PutOutcome, PutProduct, StoreError,
+    condition_for,
+};
+use crate::domain::{
+    Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
+};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Attribute holding the entity tag; conditional writes compare against it.
+pub(super) const ETAG: &str = "etag";
+const ENTITY: &str = "product";
+/// The one GSI1 partition that holds every product, so one query pages through the catalog.
+const LISTING_PARTITION: &str = "PRODUCTS";
+const SORT_KEY: &str = "PRODUCT";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Base table key of a product.
+#[derive(Serialize)]
+struct Key<'a> {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: &'a str,
+}
+
+impl Key<'_> {
+    fn of(id: &ProductId) -> Self {
+        Self {
+            pk: format!("PRODUCT#{id}"),
+            sk: SORT_KEY,
+        }
+    }
+}
+
+/// Full GSI1 key of a product: what `ExclusiveStartKey` needs to resume a listing after it.
+#[derive(Serialize)]
+struct IndexKey<'a> {
+    #[serde(flatten)]
+    base: Key<'a>,
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: &'a str,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: &'a str,
+}
+
+/// Everything a put writes except the key (fixed) and `version` (computed by DynamoDB).
+#[derive(Serialize)]
+struct Fields<'a> {
+    #[serde(rename = "GSI1PK")]
+    gsi1pk: &'a str,
+    #[serde(rename = "GSI1SK")]
+    gsi1sk: &'a str,
+    entity: &'a str,
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    price: i64,
+    currency: &'a str,
+    stock: i64,
+    updated_at: &'a str,
+    etag: &'a str,
+}
+
+/// A product item as read back; key attributes are ignored.
+#[derive(Deserialize)]
+struct Stored {
+    #[serde(flatten)]
+    product: Product,
+    etag: String,
+}
+
+impl Stored {
+    fn into_versioned(self) -> Versioned<Product> {
+        Versioned {
+            value: self.product,
+            etag: EntityTag::from_stored(self.etag),
+        }
+    }
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(StoreError::corrupt)
+}
+
+fn from_item(item: Item) -> Result<Versioned<Product>, StoreError> {
+    serde_dynamo::from_item::<_, Stored>(item)
+        .map(Stored::into_versioned)
+        .map_err(StoreError::corrupt)
+}
+
+/// One page of the catalog; `next` is the id to continue after, when more may follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPage {
+    pub items: Vec<Versioned<Product>>,
+    pub next: Option<ProductId>,
+}
+
+impl GetProduct for DynamoStore {
+    async fn get_product(&self, id: &ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(to_item(&Key::of(id))?))
+            // A strongly consistent read, so a client that just wrote sees its write and the ETag it
+            // holds; one item costs at most one read unit either way.
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        out.item.map(from_item).transpose()
+    }
+}
+
+impl ListProducts for DynamoStore {
+    async fn list_products(
+        &self,
+        after: Option<&ProductId>,
+        limit: usize,
+    ) -> Result<ProductPage, StoreError> {
+        let start = match after {
+            Some(id) => Some(to_item(&IndexKey {
+                base: Key::of(id),
+                gsi1pk: LISTING_PARTITION,
+                gsi1sk: id.as_str(),
+            })?),
+            None => None,
+        };
+        // Ask for one more than the page: if it comes back, there is a next page, and the client is
+        // never handed a cursor that leads to an empty page.
+        let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", GSI1PK)
+            .expression_attribute_values(":pk", AttributeValue::S(LISTING_PARTITION.to_owned()))
+            .set_exclusive_start_key(start)
+            .limit(fetch)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let more_in_table = out.last_evaluated_key.is_some();
+        let mut items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        // DynamoDB also stops at 1 MB per query, possibly before `limit`: then it still says where to
+        // resume, and the cursor points after the last item returned.
+        let more = items.len() > limit || (more_in_table && !items.is_empty());
+        items.truncate(limit);
+        let next = match items.last() {
+            Some(last) if more => Some(
+                ProductId::parse(&last.value.id)
+                    .map_err(|e| StoreError::Internal(e.to_string().into()))?,
+            ),
+            _ => None,
+        };
+        Ok(ProductPage { items, next })
+    }
+}
+
+impl PutProduct for DynamoStore {
+    async fn put_product(
+        &self,
+        id: &ProductId,
+        draft: &ProductDraft,
+        currency: &Currency,
+        precondition: &Precondition,
+    ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
+        let etag = EntityTag::mint();
+        let now = now_rfc3339();
+        let fields = to_item(&Fields {
+            gsi1pk: LISTING_PARTITION,
+            gsi1sk: id.as_str(),
+            entity: ENTITY,
+            id: id.as_str(),
+            name: draft.name(),
+            description: draft.description(),
+            price: draft.price(),
+            currency: currency.as_str(),
+            stock: draft.stock(),
+            updated_at: &now,
+            etag: etag.as_str(),
+        })?;
+        // One UpdateItem: every field is SET from the serde-mapped item, and DynamoDB itself computes
+        // the next version, so there is no read-modify-write window between two writers.
+        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+        let mut values: Item = HashMap::from([
+            (":zero".to_owned(), AttributeValue::N("0".to_owned())),
+            (":one".to_owned(), AttributeValue::N("1".to_owned())),
+        ]);
+        let mut sets = Vec::with_capacity(fields.len() + 1);
+        for (i, (name, value)) in fields.into_iter().enumerate() {
+            sets.push(format!("#f{i} = :f{i}"));
+            names.insert(format!("#f{i}"), name);
+            values.insert(format!(":f{i}"), value);
+        }
+        sets.push("#version = if_not_exists(#version, :zero) + :one".to_owned());
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(to_item(&Key::of(id))?))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .return_values(ReturnValue::AllNew);
+        if let Some((condition, tags)) = condition_for(precondition, false) {
+            request = request.condition_expression(condition);
+            for (placeholder, tag) in tags {
+                values.insert(placeholder, AttributeValue::S(tag));
+            }
+        }
+        let out = request
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(|err| {
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+                {
+                    StoreError::PreconditionFailed
+                } else {
+                    StoreError::from_sdk(err)
+                }
+            })?;
+        let stored = from_item(out.attributes.unwrap_or_default())?;
+        let outcome = if stored.value.version == 1 {
+            PutOutcome::Created
+        } else {
+            PutOutcome::Replaced
+        };
+        Ok((outcome, stored))
+    }
+}
+
+impl DeleteProduct for DynamoStore {
+    async fn delete_product(
+        &self,
+        id: &ProductId,
+        precondition: &Precondition,
+    ) -> Result<(), StoreError> {
+        let (condition, tags) = condition_for(precondition, true)
+            .unwrap_or_else(|| (format!("attribute_exists({PK})"), vec![]));
+        let values: Item = tags
+            .into_iter()
+            .map(|(p, t)| (p, AttributeValue::S(t)))
+            .collect();
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(to_item(&Key::of(id))?))
+            .condition_expression(condition)
+            .set_expression_attribute_values(if values.is_empty() { None } else { Some(values) })
+            // On a failed condition DynamoDB returns the current item, if any: that single round
+            // trip tells "not there" (404) from "changed since you read it" (412).
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await
+            .map_err(|err| match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => {
+                    if e.item().is_some() { StoreError::PreconditionFailed } else { StoreError::NotFound }
+                }
+                _ => StoreError::from_sdk(err),
+            })?;
+        Ok(())
+    }
+}

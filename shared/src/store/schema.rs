@@ -1,0 +1,115 @@
+//! The single-table design: key attributes, the one index, and every item type.
+//!
+//! | item             | PK               | SK        | GSI1PK     | GSI1SK | other attributes |
+//! |------------------|------------------|-----------|------------|--------|------------------|
+//! | product          | `PRODUCT#<id>`   | `PRODUCT` | `PRODUCTS` | `<id>` | `entity`="product", `id`, `name`, `description`, `price`, `currency`, `stock`, `version`, `updated_at`, `etag` |
+//!
+//! - Point reads and writes of a product use the base table key (one item per partition).
+//! - `GSI1` (projection ALL) lists products in id order: one `Query` per page, no `Scan`. It is sparse:
+//!   only items that carry `GSI1PK` appear in it, so later item types (carts, orders) stay out.
+//! - `expires_at` (epoch seconds) is the table's TTL attribute, reserved for records that expire
+//!   (idempotency records in the checkout work); no product has it.
+//!
+//! `template.yaml` declares the same table; a test in the `local` crate fails if the two disagree.
+
+use super::{DynamoStore, StoreError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// One key element, as `template.yaml` spells it: (attribute, `HASH` | `RANGE`).
+pub type KeyElement = (&'static str, &'static str);
+
+/// The table's key schema.
+pub const TABLE_KEY: &[KeyElement] = &[(PK, "HASH"), (SK, "RANGE")];
+/// Global secondary indexes: (name, key schema). Every index projects ALL attributes.
+pub const INDEXES: &[(&str, &[KeyElement])] = &[(GSI1, &[(GSI1PK, "HASH"), (GSI1SK, "RANGE")])];
+/// Every key attribute is a string.
+pub const KEY_ATTRIBUTES: &[&str] = &[PK, SK, GSI1PK, GSI1SK];
+
+fn key_schema(elements: &[KeyElement]) -> Result<Vec<KeySchemaElement>, StoreError> {
+    elements
+        .iter()
+        .map(|(name, kind)| {
+            KeySchemaElement::builder()
+                .attribute_name(*name)
+                .key_type(if *kind == "HASH" {
+                    KeyType::Hash
+                } else {
+                    KeyType::Range
+                })
+                .build()
+                .map_err(|e| StoreError::Internal(Box::new(e)))
+        })
+        .collect()
+}
+
+impl DynamoStore {
+    /// Creates the table (and its TTL setting) unless it exists. For the local engine and tests;
+    /// on AWS the table comes from `template.yaml`, and no function has permission to create one.
+    /// Returns whether it created the table.
+    pub async fn ensure_table(&self) -> Result<bool, StoreError> {
+        let exists = self
+            .client
+            .list_tables()
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        if exists.table_names().iter().any(|t| t == &self.table) {
+            return Ok(false);
+        }
+        let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(Box::new(e));
+        let mut create = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key_schema(TABLE_KEY)?));
+        for name in KEY_ATTRIBUTES {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(*name)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(internal)?,
+            );
+        }
+        for (index, key) in INDEXES {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(*index)
+                    .set_key_schema(Some(key_schema(key)?))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .map_err(internal)?,
+            );
+        }
+        create.send().await.map_err(StoreError::from_sdk)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()
+                    .map_err(internal)?,
+            )
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(true)
+    }
+}
