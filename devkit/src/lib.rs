@@ -59,3 +59,45 @@ pub fn body_json(response: &lambda_http::Response<lambda_http::Body>) -> serde_j
     serde_json::from_slice(bytes)
         .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
+
+/// Writes a product straight through the store (no handler), for tests that need one to exist.
+pub async fn seed_product(
+    app: &App<DynamoStore>,
+    id: &str,
+    name: &str,
+    price: i64,
+    stock: i64,
+) -> shared::domain::Versioned<shared::domain::Product> {
+    use shared::store::PutProduct;
+    let id = shared::domain::ProductId::parse(id).expect("a valid product id");
+    let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
+        "name": name, "description": format!("{name}, for tests"), "price": price, "stock": stock,
+    }))
+    .expect("a valid draft");
+    let (_, stored) = app
+        .store()
+        .put_product(
+            &id,
+            &draft,
+            app.config().currency(),
+            &shared::domain::Precondition::None,
+        )
+        .await
+        .expect("the engine accepts the write");
+    stored
+}
+
+/// The `lambda_http::Request` for an event file's JSON (tests feed `events/*.json` through this).
+pub fn request_from_event_json(json: &str) -> lambda_http::Request {
+    lambda_http::request::from_str(json)
+        .expect("the event is a valid API Gateway HTTP API payload 2.0 event")
+}
+
+/// The response's header `name` as a string ("" when absent).
+pub fn header<'r>(response: &'r lambda_http::Response<lambda_http::Body>, name: &str) -> &'r str {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}

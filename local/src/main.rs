@@ -4,11 +4,8 @@
 //! `--memory` keeps it in memory instead. Ctrl-C stops the server and closes the database cleanly.
 
 use clap::Parser;
-use devkit::Engine;
-use shared::config::vars;
-use shared::{App, Config, DynamoStore};
+use local::{Options, Storage};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Where on-disk data goes unless `--data-dir` says otherwise: the repository's `.local-data/`,
 /// wherever the command is run from.
@@ -45,74 +42,37 @@ struct Args {
 async fn main() {
     shared::telemetry::init();
     let args = Args::parse();
-    if let Err(err) = run(args).await {
-        eprintln!("local: {err}");
-        std::process::exit(1);
-    }
-}
-
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let (engine, data) = if args.memory {
-        (
-            Engine::memory_on(&args.dynamodb_addr).await,
-            "in memory".to_owned(),
-        )
-    } else {
-        std::fs::create_dir_all(&args.data_dir).map_err(|e| {
-            format!(
-                "cannot create {}: {e}; pass --data-dir or --memory",
-                args.data_dir.display()
-            )
-        })?;
-        let dir = args.data_dir.canonicalize()?;
-        let file = dir.join("shop.sqlite3");
-        (
-            Engine::on_disk(&file, &args.dynamodb_addr).await,
-            file.display().to_string(),
-        )
-    };
-    let engine = engine.map_err(|e| {
-        format!(
-            "cannot start the DynamoDB engine on {}: {e}; pass another --dynamodb-addr",
-            args.dynamodb_addr
-        )
-    })?;
-
-    // Same settings as a deployed function, except the table, which this command owns.
-    let config = Config::from_lookup(|name| {
-        if name == vars::TABLE_NAME {
-            Some(args.table.clone())
+    let options = Options {
+        addr: args.addr,
+        dynamodb_addr: args.dynamodb_addr,
+        storage: if args.memory {
+            Storage::Memory
         } else {
-            std::env::var(name).ok()
-        }
-    })?;
-    let store = DynamoStore::local(&engine.endpoint(), config.table_name());
-    store.ensure_table().await?;
-    let app = Arc::new(App::new(config, store));
-    let seeded = if args.no_seed {
-        0
-    } else {
-        local::seed::seed_if_empty(&app).await?
-    };
-
-    let listener = tokio::net::TcpListener::bind(&args.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}; pass another --addr", args.addr))?;
-    let url = format!("http://{}", listener.local_addr()?);
-    println!(
-        "stateless-shop local API ready on {url}  (DynamoDB engine {}, table {}, data {data}{}; try: curl {url}/products ; Ctrl-C stops)",
-        engine.endpoint(),
-        args.table,
-        if seeded > 0 {
-            format!(", seeded {seeded} demo products")
-        } else {
-            String::new()
+            Storage::Disk(args.data_dir)
         },
+        table: args.table.clone(),
+        seed: !args.no_seed,
+    };
+    let running = match local::start(options).await {
+        Ok(running) => running,
+        Err(err) => {
+            eprintln!("local: {err}");
+            std::process::exit(1);
+        }
+    };
+    let url = &running.url;
+    let seeded = if running.seeded > 0 {
+        format!(", seeded {} demo products", running.seeded)
+    } else {
+        String::new()
+    };
+    println!(
+        "stateless-shop local API ready on {url}  (DynamoDB engine {}, table {}, data {}{seeded}; try: curl {url}/products ; Ctrl-C stops)",
+        running.engine_endpoint, args.table, running.data,
     );
-    local::server::serve(listener, app, shutdown_signal()).await;
-    engine.shutdown().await;
+    shutdown_signal().await;
+    running.stop().await;
     println!("stopped");
-    Ok(())
 }
 
 /// Ctrl-C, or SIGTERM from a process manager.

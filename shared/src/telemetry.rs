@@ -10,7 +10,11 @@ pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .unwrap_or_else(|_| "INFO".to_owned())
         .to_ascii_lowercase();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // The SDK logs every 4xx from DynamoDB at WARN, including the conditional-check failures that
+    // are normal outcomes here (412s); real failures are logged by `http::finish` with their cause.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{level},aws_smithy_runtime=error,aws_config=error"))
+    });
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

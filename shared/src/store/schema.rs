@@ -113,3 +113,64 @@ impl DynamoStore {
         Ok(true)
     }
 }
+
+/// What a live table looks like, in the same plain terms as the constants above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDescription {
+    /// (attribute, `HASH` | `RANGE`)
+    pub key: Vec<(String, String)>,
+    /// (index name, key schema)
+    pub indexes: Vec<(String, Vec<(String, String)>)>,
+    pub ttl_attribute: Option<String>,
+}
+
+fn plain(key: &[KeySchemaElement]) -> Vec<(String, String)> {
+    key.iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect()
+}
+
+impl DynamoStore {
+    /// Describes the live table (key schema, indexes, TTL), so tests can compare it with
+    /// `template.yaml` rather than trusting the constants.
+    pub async fn describe_table(&self) -> Result<TableDescription, StoreError> {
+        let out = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let table = out
+            .table
+            .ok_or_else(|| StoreError::Internal("DescribeTable returned no table".into()))?;
+        let mut indexes: Vec<(String, Vec<(String, String)>)> = table
+            .global_secondary_indexes()
+            .iter()
+            .map(|i| {
+                (
+                    i.index_name().unwrap_or_default().to_owned(),
+                    plain(i.key_schema()),
+                )
+            })
+            .collect();
+        indexes.sort();
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(TableDescription {
+            key: plain(table.key_schema()),
+            indexes,
+            ttl_attribute: ttl.time_to_live_description.and_then(|d| d.attribute_name),
+        })
+    }
+}

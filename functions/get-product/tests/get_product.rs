@@ -1,0 +1,108 @@
+//! Black-box tests of `GET /products/{id}` against a real embedded DynamoDB engine.
+
+use devkit::apigw::Call;
+use devkit::{body_json, header, request_from_event_json, seed_product, spawn_app};
+use get_product::handle;
+use lambda_http::{Body, Response};
+
+const ROUTE: &str = "/products/{id}";
+
+async fn get(t: &devkit::TestApp, call: Call) -> Response<Body> {
+    handle(&t.app, call.request().expect("valid event"))
+        .await
+        .expect("infallible")
+}
+
+#[tokio::test]
+async fn the_sample_event_returns_the_product_with_its_etag() {
+    let t = spawn_app().await;
+    let stored = seed_product(&t.app, "espresso-cup", "Espresso cup", 900, 12).await;
+    let event = include_str!("../../../events/get-product.json");
+    let response = handle(&t.app, request_from_event_json(event))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "application/json");
+    assert_eq!(header(&response, "etag"), stored.etag.header_value());
+    let body = body_json(&response);
+    assert_eq!(body["id"], "espresso-cup");
+    assert_eq!(body["price"], 900);
+    assert_eq!(body["currency"], "EUR");
+    assert_eq!(body["stock"], 12);
+    assert_eq!(body["version"], 1);
+    let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
+    assert_eq!(keys.len(), 8, "exactly the documented fields: {keys:?}");
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_problems() {
+    let t = spawn_app().await;
+    let response = get(&t, Call::new("GET", ROUTE, "/products/nope")).await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/problem+json"
+    );
+    assert_eq!(body_json(&response)["status"], 404);
+}
+
+#[tokio::test]
+async fn malformed_ids_are_400() {
+    let t = spawn_app().await;
+    for id in ["a.b", "a%20b", &"x".repeat(65)] {
+        let response = get(&t, Call::new("GET", ROUTE, &format!("/products/{id}"))).await;
+        assert_eq!(response.status(), 400, "{id}");
+        assert_eq!(body_json(&response)["errors"][0]["field"], "id");
+    }
+}
+
+#[tokio::test]
+async fn if_none_match_answers_304_only_for_the_current_tag() {
+    let t = spawn_app().await;
+    let stored = seed_product(&t.app, "p1", "P", 1, 1).await;
+    let tag = stored.etag.header_value();
+    let response = get(
+        &t,
+        Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", &tag),
+    )
+    .await;
+    assert_eq!(response.status(), 304);
+    assert_eq!(header(&response, "etag"), tag);
+    assert!(response.body().is_empty());
+    let weak = format!("W/{tag}");
+    assert_eq!(
+        get(
+            &t,
+            Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", &weak)
+        )
+        .await
+        .status(),
+        304
+    );
+    let stale = get(
+        &t,
+        Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", "\"old\""),
+    )
+    .await;
+    assert_eq!(stale.status(), 200);
+}
+
+#[tokio::test]
+async fn a_write_changes_the_etag_and_the_version() {
+    let t = spawn_app().await;
+    let first = seed_product(&t.app, "p1", "P", 1, 1).await;
+    let second = seed_product(&t.app, "p1", "P", 2, 1).await;
+    assert_ne!(first.etag, second.etag);
+    let response = get(&t, Call::new("GET", ROUTE, "/products/p1")).await;
+    assert_eq!(header(&response, "etag"), second.etag.header_value());
+    assert_eq!(body_json(&response)["version"], 2);
+    assert_eq!(body_json(&response)["price"], 2);
+}
+
+#[tokio::test]
+async fn other_methods_are_405_with_allow() {
+    let t = spawn_app().await;
+    let response = get(&t, Call::new("POST", ROUTE, "/products/p1")).await;
+    assert_eq!(response.status(), 405);
+    assert_eq!(header(&response, "allow"), "GET");
+}

@@ -1,0 +1,231 @@
+//! The route table is declared once (`local::routes::ROUTES`); everything else that names routes or
+//! the table must agree with it: `template.yaml`, the `cargo lambda watch` router in `Cargo.toml`,
+//! the `events/` fixtures, the `functions/` folder and the table schema in `shared`.
+
+use local::routes::ROUTES;
+use shared::store::schema;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(root().join(relative))
+        .unwrap_or_else(|e| panic!("read {relative}: {e}"))
+}
+
+fn template() -> Yaml {
+    YamlLoader::load_from_str(&read("template.yaml"))
+        .expect("template.yaml is YAML")
+        .remove(0)
+}
+
+type RouteSet = BTreeSet<(String, String, String)>;
+
+fn declared() -> RouteSet {
+    ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_owned(),
+                r.path.to_owned(),
+                r.function.binary().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn functions_in_template(t: &Yaml) -> Vec<(String, &Yaml)> {
+    let resources = t["Resources"].as_hash().expect("Resources");
+    resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(name, r)| (name.as_str().expect("logical id").to_owned(), r))
+        .collect()
+}
+
+#[test]
+fn template_routes_match_the_local_router() {
+    let t = template();
+    let mut routes = RouteSet::new();
+    for (name, function) in functions_in_template(&t) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} names its Binary"));
+        assert_eq!(
+            function["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda"),
+            "{name}"
+        );
+        let events = function["Properties"]["Events"]
+            .as_hash()
+            .unwrap_or_else(|| panic!("{name} has Events"));
+        for event in events.values() {
+            assert_eq!(event["Type"].as_str(), Some("HttpApi"), "{name}");
+            let props = &event["Properties"];
+            let method = props["Method"]
+                .as_str()
+                .expect("Method")
+                .to_ascii_uppercase();
+            routes.insert((
+                method,
+                props["Path"].as_str().expect("Path").to_owned(),
+                binary.to_owned(),
+            ));
+        }
+    }
+    assert_eq!(
+        routes,
+        declared(),
+        "template.yaml and local::routes::ROUTES must list the same routes"
+    );
+}
+
+#[test]
+fn cargo_lambda_watch_router_matches_the_local_router() {
+    let manifest: toml::Table = toml::from_str(&read("Cargo.toml")).expect("Cargo.toml is TOML");
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("a watch router");
+    let mut routes = RouteSet::new();
+    for (path, entries) in router {
+        for entry in entries.as_array().expect("a list of {method, function}") {
+            routes.insert((
+                entry["method"].as_str().expect("method").to_owned(),
+                path.clone(),
+                entry["function"].as_str().expect("function").to_owned(),
+            ));
+        }
+    }
+    assert_eq!(routes, declared());
+}
+
+#[test]
+fn every_function_has_a_crate_and_an_event_for_its_route() {
+    let binaries: BTreeSet<String> = ROUTES
+        .iter()
+        .map(|r| r.function.binary().to_owned())
+        .collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .expect("functions/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        crates, binaries,
+        "one crate under functions/ per routed function"
+    );
+    for route in ROUTES {
+        let binary = route.function.binary();
+        let event: serde_json::Value =
+            serde_json::from_str(&read(&format!("events/{binary}.json")))
+                .expect("events/*.json is JSON");
+        assert_eq!(event["version"], "2.0", "{binary}: payload format 2.0");
+        assert_eq!(
+            event["routeKey"],
+            format!("{} {}", route.method, route.path),
+            "{binary}"
+        );
+        assert_eq!(
+            event["requestContext"]["http"]["method"], route.method,
+            "{binary}"
+        );
+        let raw_path = event["rawPath"].as_str().expect("rawPath");
+        assert!(
+            devkit::apigw::match_route(route.path, raw_path).is_some(),
+            "{binary}: {raw_path} fits {}",
+            route.path
+        );
+    }
+}
+
+fn key_schema(y: &Yaml) -> Vec<(String, String)> {
+    y.as_vec()
+        .expect("KeySchema")
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().expect("name").to_owned(),
+                k["KeyType"].as_str().expect("type").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn owned(elements: &[schema::KeyElement]) -> Vec<(String, String)> {
+    elements
+        .iter()
+        .map(|(a, k)| ((*a).to_owned(), (*k).to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_table_in_template_matches_the_one_the_local_engine_creates() {
+    let t = template();
+    let table = &t["Resources"]["Table"]["Properties"];
+    assert_eq!(table["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    assert_eq!(key_schema(&table["KeySchema"]), owned(schema::TABLE_KEY));
+    let attributes: Vec<(String, String)> = table["AttributeDefinitions"]
+        .as_vec()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| {
+            (
+                a["AttributeName"].as_str().expect("name").to_owned(),
+                a["AttributeType"].as_str().expect("type").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = schema::KEY_ATTRIBUTES
+        .iter()
+        .map(|a| ((*a).to_owned(), "S".to_owned()))
+        .collect();
+    assert_eq!(attributes, expected);
+    let indexes = table["GlobalSecondaryIndexes"]
+        .as_vec()
+        .expect("GlobalSecondaryIndexes");
+    assert_eq!(indexes.len(), schema::INDEXES.len());
+    for (index, (name, key)) in indexes.iter().zip(schema::INDEXES) {
+        assert_eq!(index["IndexName"].as_str(), Some(*name));
+        assert_eq!(key_schema(&index["KeySchema"]), owned(key));
+        assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+    }
+    assert_eq!(
+        table["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(schema::TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        table["SSESpecification"]["SSEEnabled"].as_bool(),
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn the_local_engine_creates_that_table() {
+    // Not just constants: ask the running engine what it actually created.
+    let t = devkit::spawn_app().await;
+    let description = t
+        .app
+        .store()
+        .describe_table()
+        .await
+        .expect("the engine describes the table");
+    assert_eq!(description.key, owned(schema::TABLE_KEY));
+    assert_eq!(
+        description.indexes,
+        schema::INDEXES
+            .iter()
+            .map(|(n, k)| ((*n).to_owned(), owned(k)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        description.ttl_attribute.as_deref(),
+        Some(schema::TTL_ATTRIBUTE)
+    );
+}
