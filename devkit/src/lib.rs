@@ -5,10 +5,13 @@
 //! - [`engine`]: an embedded dynoxide DynamoDB engine on a loopback port.
 //! - [`apigw`]: builds API Gateway HTTP API (payload 2.0) events, the exact JSON Lambda receives,
 //!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
-//! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table.
+//! - [`tokens`]: a development token issuer (ES256 key, key set, minted access tokens).
+//! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table, and an
+//!   authenticator that trusts its own development issuer.
 
 pub mod apigw;
 pub mod engine;
+pub mod tokens;
 
 use shared::{App, Config, DynamoStore};
 
@@ -18,6 +21,24 @@ pub use engine::Engine;
 pub struct TestApp {
     pub app: App<DynamoStore>,
     pub engine: Engine,
+    /// Trusts [`TestApp::issuer`] only.
+    pub auth: std::sync::Arc<shared::auth::Authenticator>,
+    pub issuer: tokens::DevIssuer,
+}
+
+impl TestApp {
+    /// `Bearer <token>` for a plain user.
+    pub fn user_bearer(&self, sub: &str) -> String {
+        format!("Bearer {}", self.issuer.mint(&tokens::TokenSpec::user(sub)))
+    }
+
+    /// `Bearer <token>` for an admin.
+    pub fn admin_bearer(&self, sub: &str) -> String {
+        format!(
+            "Bearer {}",
+            self.issuer.mint(&tokens::TokenSpec::admin(sub))
+        )
+    }
 }
 
 /// Starts an in-memory engine on `127.0.0.1:0`, creates the table exactly as `template.yaml`
@@ -30,7 +51,16 @@ pub async fn spawn_app() -> TestApp {
     let app = app_for(&engine, &table, &[])
         .await
         .expect("create the test table in the embedded engine");
-    TestApp { app, engine }
+    let issuer = tokens::DevIssuer::generate().expect("generate a P-256 key");
+    let auth = shared::auth::Authenticator::new(issuer.auth_config())
+        .await
+        .expect("the dev key set is valid");
+    TestApp {
+        app,
+        engine,
+        auth,
+        issuer,
+    }
 }
 
 /// An app on `engine` with `table` (created if missing) and extra settings, e.g. `("CURRENCY", "USD")`.
@@ -100,4 +130,17 @@ pub fn header<'r>(response: &'r lambda_http::Response<lambda_http::Body>, name: 
         .get(name)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
+}
+
+/// As [`request_from_event_json`], with the event's `authorization` header replaced by `bearer`
+/// (the files carry a placeholder, since a real token would expire).
+pub fn request_from_event_json_with(json: &str, bearer: &str) -> lambda_http::Request {
+    let mut event: serde_json::Value = serde_json::from_str(json).expect("the event is JSON");
+    assert!(
+        event["headers"]["authorization"].is_string(),
+        "the event has an authorization header to replace"
+    );
+    event["headers"]["authorization"] = serde_json::Value::String(bearer.to_owned());
+    apigw::request_from_event(&event)
+        .expect("the event is a valid API Gateway HTTP API payload 2.0 event")
 }

@@ -17,6 +17,8 @@ pub mod seed;
 pub mod server;
 
 use devkit::Engine;
+use devkit::tokens::DevIssuer;
+use shared::auth::{AuthConfig, Authenticator};
 use shared::config::vars;
 use shared::{App, Config, DynamoStore};
 use std::path::PathBuf;
@@ -25,22 +27,28 @@ use tokio::sync::oneshot;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Where the engine keeps its data.
-#[derive(Debug, Clone)]
-pub enum Storage {
-    Memory,
-    /// A SQLite file in this folder (created if missing).
-    Disk(PathBuf),
-}
-
 /// Everything `cargo run -p local` can be told.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub addr: String,
     pub dynamodb_addr: String,
-    pub storage: Storage,
+    /// Holds the on-disk database (unless `memory`) and the development signing key.
+    pub data_dir: PathBuf,
+    /// Keep the database in memory only.
+    pub memory: bool,
     pub table: String,
     pub seed: bool,
+    /// Trust this issuer instead of the development one (`main` builds it from `JWT_ISSUER` and
+    /// `JWKS_URL` when they are set).
+    pub external_issuer: Option<AuthConfig>,
+}
+
+/// Who the local API trusts to sign tokens.
+pub enum Trust {
+    /// The development issuer, whose key lives in the data folder.
+    Dev(DevIssuer),
+    /// A real issuer from `JWT_ISSUER` and `JWKS_URL` (or `JWKS_JSON`) in the environment.
+    External { issuer: String },
 }
 
 /// A running local API: the engine, the table and the HTTP server.
@@ -50,32 +58,39 @@ pub struct Running {
     /// Where the data is, for the ready line.
     pub data: String,
     pub seeded: usize,
+    pub trust: Trust,
     stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<()>,
     engine: Engine,
 }
 
+/// The development issuer kept in `data_dir`, or an error saying what to fix.
+pub fn dev_issuer(data_dir: &std::path::Path) -> Result<DevIssuer, BoxError> {
+    Ok(DevIssuer::load_or_create(data_dir)?)
+}
+
 /// Starts the engine, creates the table if missing, seeds an empty catalog (unless told not to)
-/// and starts serving. Settings other than the table come from the environment, as on Lambda.
+/// and starts serving. Settings other than the table and the token issuer (`CURRENCY`,
+/// `CURSOR_SECRET`) come from the environment, as on Lambda.
 pub async fn start(options: Options) -> Result<Running, BoxError> {
-    let (engine, data) = match &options.storage {
-        Storage::Memory => (
+    let data_dir = &options.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        format!(
+            "cannot create {}: {e}; pass another --data-dir",
+            data_dir.display()
+        )
+    })?;
+    let (engine, data) = if options.memory {
+        (
             Engine::memory_on(&options.dynamodb_addr).await,
             "in memory".to_owned(),
-        ),
-        Storage::Disk(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                format!(
-                    "cannot create {}: {e}; pass --data-dir or --memory",
-                    dir.display()
-                )
-            })?;
-            let file = dir.canonicalize()?.join("shop.sqlite3");
-            (
-                Engine::on_disk(&file, &options.dynamodb_addr).await,
-                file.display().to_string(),
-            )
-        }
+        )
+    } else {
+        let file = data_dir.canonicalize()?.join("shop.sqlite3");
+        (
+            Engine::on_disk(&file, &options.dynamodb_addr).await,
+            file.display().to_string(),
+        )
     };
     let engine = engine.map_err(|e| {
         format!(
@@ -92,12 +107,30 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
     })?;
     let store = DynamoStore::local(&engine.endpoint(), config.table_name());
     store.ensure_table().await?;
-    let app = Arc::new(App::new(config, store));
+    let app = App::new(config, store);
     let seeded = if options.seed {
         seed::seed_if_empty(&app).await?
     } else {
         0
     };
+
+    // A real issuer when one is given, so a user can try their own pool locally.
+    let (trust, auth_config, jwks) = if let Some(config) = options.external_issuer.clone() {
+        (
+            Trust::External {
+                issuer: config.issuer().to_owned(),
+            },
+            config,
+            None,
+        )
+    } else {
+        let issuer = dev_issuer(data_dir)?;
+        let jwks = issuer.jwks().to_string();
+        let config = issuer.auth_config();
+        (Trust::Dev(issuer), config, Some(jwks))
+    };
+    let auth = Authenticator::new(auth_config).await?;
+
     let listener = tokio::net::TcpListener::bind(&options.addr)
         .await
         .map_err(|e| {
@@ -108,7 +141,8 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
         })?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(server::serve(listener, app, async {
+    let state = Arc::new(server::State { app, auth, jwks });
+    let server = tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
     }));
     Ok(Running {
@@ -116,6 +150,7 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
         engine_endpoint: engine.endpoint(),
         data,
         seeded,
+        trust,
         stop,
         server,
         engine,

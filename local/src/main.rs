@@ -1,22 +1,27 @@
 //! `cargo run -p local`: the whole API on 127.0.0.1:3000 over an embedded DynamoDB engine.
+//! `cargo run -p local -- token --sub alice [--admin]`: a development bearer token.
 //!
-//! Data lives in `.local-data/` at the repository root (git-ignored) and survives restarts;
-//! `--memory` keeps it in memory instead. Ctrl-C stops the server and closes the database cleanly.
+//! Data and the development signing key live in `.local-data/` at the repository root
+//! (git-ignored) and survive restarts; `--memory` keeps the database in memory instead. Ctrl-C
+//! stops the server and closes the database cleanly.
 
-use clap::Parser;
-use local::{Options, Storage};
+use clap::{Parser, Subcommand};
+use devkit::tokens::TokenSpec;
+use local::{Options, Trust};
 use std::path::PathBuf;
 
 /// Where on-disk data goes unless `--data-dir` says otherwise: the repository's `.local-data/`,
 /// wherever the command is run from.
 const DEFAULT_DATA_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../.local-data");
+/// Longest lifetime `token --ttl` accepts: 30 days.
+const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "local",
     about = "Serve the stateless-shop API locally on an embedded DynamoDB engine"
 )]
-struct Args {
+struct Cli {
     /// Address the API listens on.
     #[arg(long, env = "LOCAL_ADDR", default_value = "127.0.0.1:3000")]
     addr: String,
@@ -24,11 +29,11 @@ struct Args {
     /// `cargo lambda watch` or other tools at the same data.
     #[arg(long, env = "LOCAL_DYNAMODB_ADDR", default_value = "127.0.0.1:0")]
     dynamodb_addr: String,
-    /// Keep data in memory only: every start begins with just the demo products.
+    /// Keep the database in memory only: every start begins with just the demo products.
     #[arg(long)]
     memory: bool,
-    /// Folder for the on-disk database (created if missing).
-    #[arg(long, env = "LOCAL_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    /// Folder for the on-disk database and the development signing key (created if missing).
+    #[arg(long, env = "LOCAL_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
     data_dir: PathBuf,
     /// Table name inside the engine.
     #[arg(long, env = "TABLE_NAME", default_value = "stateless-shop")]
@@ -36,43 +41,107 @@ struct Args {
     /// Do not write demo products into an empty catalog.
     #[arg(long)]
     no_seed: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print a bearer token signed by the development issuer the local API trusts.
+    Token {
+        /// The user id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// Make the token an admin's (group `admin`, scope `shop/admin`).
+        #[arg(long)]
+        admin: bool,
+        /// Lifetime in seconds (at most 30 days).
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
 }
 
 #[tokio::main]
 async fn main() {
     shared::telemetry::init();
-    let args = Args::parse();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Token {
+            ref sub,
+            admin,
+            ttl,
+        }) => token(&cli.data_dir, sub, admin, ttl),
+        None => serve(cli).await,
+    };
+    if let Err(err) = result {
+        eprintln!("local: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn token(
+    data_dir: &std::path::Path,
+    sub: &str,
+    admin: bool,
+    ttl: u64,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if let Ok(issuer) = std::env::var(shared::auth::vars::JWT_ISSUER) {
+        return Err(format!("JWT_ISSUER is set, so the local API trusts {issuer}: get a token from that issuer, or unset JWT_ISSUER").into());
+    }
+    if shared::auth::UserId::parse(sub).is_none() {
+        return Err("--sub must be 1 to 255 characters without control characters".into());
+    }
+    if ttl == 0 || ttl > MAX_TTL_SECS {
+        return Err(format!("--ttl must be from 1 to {MAX_TTL_SECS} seconds").into());
+    }
+    let issuer = local::dev_issuer(data_dir)?;
+    println!(
+        "{}",
+        issuer.mint(&TokenSpec {
+            sub: sub.to_owned(),
+            admin,
+            ttl_secs: ttl
+        })
+    );
+    Ok(())
+}
+
+async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let external_issuer = match std::env::var(shared::auth::vars::JWT_ISSUER) {
+        Ok(_) => Some(shared::auth::AuthConfig::from_env()?),
+        Err(_) => None,
+    };
     let options = Options {
-        addr: args.addr,
-        dynamodb_addr: args.dynamodb_addr,
-        storage: if args.memory {
-            Storage::Memory
-        } else {
-            Storage::Disk(args.data_dir)
-        },
-        table: args.table.clone(),
-        seed: !args.no_seed,
+        external_issuer,
+        addr: cli.addr,
+        dynamodb_addr: cli.dynamodb_addr,
+        data_dir: cli.data_dir,
+        memory: cli.memory,
+        table: cli.table.clone(),
+        seed: !cli.no_seed,
     };
-    let running = match local::start(options).await {
-        Ok(running) => running,
-        Err(err) => {
-            eprintln!("local: {err}");
-            std::process::exit(1);
-        }
-    };
+    let running = local::start(options).await?;
     let url = &running.url;
     let seeded = if running.seeded > 0 {
         format!(", seeded {} demo products", running.seeded)
     } else {
         String::new()
     };
+    let tokens = match &running.trust {
+        Trust::Dev(_) => format!(
+            "tokens: `cargo run -p local -- token --sub alice [--admin]`, keys at {url}{}",
+            local::server::JWKS_PATH
+        ),
+        Trust::External { issuer } => format!("tokens: from {issuer} (JWT_ISSUER)"),
+    };
     println!(
-        "stateless-shop local API ready on {url}  (DynamoDB engine {}, table {}, data {}{seeded}; try: curl {url}/products ; Ctrl-C stops)",
-        running.engine_endpoint, args.table, running.data,
+        "stateless-shop local API ready on {url}  (DynamoDB engine {}, table {}, data {}{seeded}; {tokens}; try: curl {url}/products ; Ctrl-C stops)",
+        running.engine_endpoint, cli.table, running.data,
     );
     shutdown_signal().await;
     running.stop().await;
     println!("stopped");
+    Ok(())
 }
 
 /// Ctrl-C, or SIGTERM from a process manager.

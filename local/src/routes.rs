@@ -1,6 +1,7 @@
 //! The route table: one entry per API Gateway route, each naming the function that serves it.
 
 use lambda_http::{Body, Request, Response};
+use shared::auth::Authenticator;
 use shared::{App, DynamoStore};
 
 /// A function of this project (one Lambda binary), by the name of its binary.
@@ -24,12 +25,17 @@ impl Function {
     }
 
     /// Calls this function's own handler, as its `main` does on Lambda.
-    pub async fn invoke(self, app: &App<DynamoStore>, req: Request) -> Response<Body> {
+    pub async fn invoke(
+        self,
+        app: &App<DynamoStore>,
+        auth: &Authenticator,
+        req: Request,
+    ) -> Response<Body> {
         let result = match self {
             Self::ListProducts => list_products::handle(app, req).await,
             Self::GetProduct => get_product::handle(app, req).await,
-            Self::PutProduct => put_product::handle(app, req).await,
-            Self::DeleteProduct => delete_product::handle(app, req).await,
+            Self::PutProduct => put_product::handle(app, auth, req).await,
+            Self::DeleteProduct => delete_product::handle(app, auth, req).await,
         };
         match result {
             Ok(response) => response,

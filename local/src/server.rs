@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::RequestExt;
+use shared::auth::Authenticator;
 use shared::{ApiError, App, DynamoStore};
 use std::convert::Infallible;
 use std::future::Future;
@@ -25,10 +26,21 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 type HttpResponse = hyper::Response<Full<Bytes>>;
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains requests in flight.
+/// What every request needs: the functions' app and authenticator, and the development key set
+/// to serve at [`JWKS_PATH`] (absent when a real issuer is trusted).
+pub struct State {
+    pub app: App<DynamoStore>,
+    pub auth: Arc<Authenticator>,
+    pub jwks: Option<String>,
+}
+
+/// Where the local API serves the development issuer's public keys.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains requests in flight.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    app: Arc<App<DynamoStore>>,
+    state: Arc<State>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -43,8 +55,8 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let app = Arc::clone(&app);
-                let service = hyper::service::service_fn(move |req| handle(Arc::clone(&app), peer, req));
+                let state = Arc::clone(&state);
+                let service = hyper::service::service_fn(move |req| handle(Arc::clone(&state), peer, req));
                 let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -60,14 +72,14 @@ pub async fn serve(
 }
 
 async fn handle(
-    app: Arc<App<DynamoStore>>,
+    state: Arc<State>,
     peer: SocketAddr,
     req: hyper::Request<Incoming>,
 ) -> Result<HttpResponse, Infallible> {
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let response = route(app, peer, req).await;
+    let response = route(state, peer, req).await;
     tracing::info!(
         "{method} {path} -> {} ({:.1} ms)",
         response.status().as_u16(),
@@ -76,13 +88,17 @@ async fn handle(
     Ok(response)
 }
 
-async fn route(
-    app: Arc<App<DynamoStore>>,
-    peer: SocketAddr,
-    req: hyper::Request<Incoming>,
-) -> HttpResponse {
+async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming>) -> HttpResponse {
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
+    if let (Some(jwks), "GET", JWKS_PATH) = (&state.jwks, method.as_str(), path.as_str()) {
+        let mut response = hyper::Response::new(Full::new(Bytes::from(jwks.clone())));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        return response;
+    }
     let route = match routes::resolve(&method, &path) {
         Resolved::Found(route) => route,
         Resolved::NotFound => {
@@ -142,7 +158,13 @@ async fn route(
         .unwrap_or_default();
     let request = request.with_lambda_context(context);
     // A task of its own per invocation, so a handler that panics fails its request, not the server.
-    let invoked = tokio::spawn(async move { route.function.invoke(&app, request).await }).await;
+    let invoked = tokio::spawn(async move {
+        route
+            .function
+            .invoke(&state.app, &state.auth, request)
+            .await
+    })
+    .await;
     match invoked {
         Ok(response) => into_http(response),
         Err(err) => {

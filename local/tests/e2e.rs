@@ -1,30 +1,52 @@
 //! End to end: the local API started in-process on port 0 and driven over real HTTP.
 
-use local::{Options, Running, Storage};
+use devkit::tokens::{DEV_ISSUER, TokenSpec};
+use local::{Options, Running, Trust};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use std::path::PathBuf;
 
-fn options(storage: Storage) -> Options {
+fn temp_dir(name: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!(
+        "stateless-shop-{name}-{}-{nanos}",
+        std::process::id()
+    ))
+}
+
+fn options(data_dir: PathBuf, memory: bool) -> Options {
     Options {
         addr: "127.0.0.1:0".into(),
         dynamodb_addr: "127.0.0.1:0".into(),
-        storage,
+        data_dir,
+        memory,
         table: "stateless-shop".into(),
         seed: true,
+        external_issuer: None,
     }
 }
 
-async fn start(storage: Storage) -> Running {
-    local::start(options(storage))
-        .await
-        .expect("the local API starts")
+async fn start(options: Options) -> Running {
+    local::start(options).await.expect("the local API starts")
+}
+
+fn bearer(api: &Running, spec: &TokenSpec) -> String {
+    match &api.trust {
+        Trust::Dev(issuer) => format!("Bearer {}", issuer.mint(spec)),
+        Trust::External { .. } => panic!("these tests run with the development issuer"),
+    }
 }
 
 #[tokio::test]
 async fn the_catalog_round_trip_over_http() {
-    let api = start(Storage::Memory).await;
+    let dir = temp_dir("e2e");
+    let api = start(options(dir.clone(), true)).await;
     let http = Client::new();
     let url = |path: &str| format!("{}{path}", api.url);
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
 
     let listing: Value = http
         .get(url("/products"))
@@ -41,8 +63,27 @@ async fn the_catalog_round_trip_over_http() {
     );
 
     let product = json!({"name": "Travel mug", "description": "Steel", "price": 1290, "stock": 40});
+    let anonymous = http
+        .put(url("/products/travel-mug"))
+        .json(&product)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    let user = bearer(&api, &TokenSpec::user("alice"));
+    let not_admin = http
+        .put(url("/products/travel-mug"))
+        .header("authorization", &user)
+        .json(&product)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(not_admin.status(), StatusCode::FORBIDDEN);
+
     let created = http
         .put(url("/products/travel-mug"))
+        .header("authorization", &admin)
         .json(&product)
         .send()
         .await
@@ -73,6 +114,7 @@ async fn the_catalog_round_trip_over_http() {
     cheaper["price"] = json!(990);
     let replaced = http
         .put(url("/products/travel-mug"))
+        .header("authorization", &admin)
         .header("if-match", &etag)
         .json(&cheaper)
         .send()
@@ -81,6 +123,7 @@ async fn the_catalog_round_trip_over_http() {
     assert_eq!(replaced.status(), StatusCode::OK);
     let stale = http
         .put(url("/products/travel-mug"))
+        .header("authorization", &admin)
         .header("if-match", &etag)
         .json(&product)
         .send()
@@ -89,14 +132,13 @@ async fn the_catalog_round_trip_over_http() {
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.headers()["content-type"], "application/problem+json");
 
-    assert_eq!(
-        http.delete(url("/products/travel-mug"))
-            .send()
-            .await
-            .expect("DELETE")
-            .status(),
-        StatusCode::NO_CONTENT
-    );
+    let deleted = http
+        .delete(url("/products/travel-mug"))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         http.get(url("/products/travel-mug"))
             .send()
@@ -116,22 +158,20 @@ async fn the_catalog_round_trip_over_http() {
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.headers()["allow"], "GET");
     api.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
-async fn on_disk_data_survives_a_restart() {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let dir =
-        std::env::temp_dir().join(format!("stateless-shop-e2e-{}-{nanos}", std::process::id()));
+async fn on_disk_data_and_the_signing_key_survive_a_restart() {
+    let dir = temp_dir("restart");
     let http = Client::new();
-    let first = start(Storage::Disk(dir.clone())).await;
+    let first = start(options(dir.clone(), false)).await;
     assert!(first.seeded > 0);
+    let admin = bearer(&first, &TokenSpec::admin("admin-1"));
     let product = json!({"name": "Kept", "description": "", "price": 1, "stock": 1});
     let put = http
         .put(format!("{}/products/kept", first.url))
+        .header("authorization", &admin)
         .json(&product)
         .send()
         .await
@@ -139,7 +179,7 @@ async fn on_disk_data_survives_a_restart() {
     assert_eq!(put.status(), StatusCode::CREATED);
     first.stop().await;
 
-    let second = start(Storage::Disk(dir.clone())).await;
+    let second = start(options(dir.clone(), false)).await;
     assert_eq!(
         second.seeded, 0,
         "a catalog with products is not seeded again"
@@ -150,15 +190,69 @@ async fn on_disk_data_survives_a_restart() {
         .await
         .expect("GET");
     assert_eq!(got.status(), StatusCode::OK);
+    // A token minted before the restart still verifies: the key is kept in the data folder.
+    let delete = http
+        .delete(format!("{}/products/kept", second.url))
+        .header("authorization", &admin)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
     second.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn an_external_issuer_is_trusted_through_its_jwks_url() {
+    // API A plays the issuer: it serves its development key set over HTTP.
+    let issuer_dir = temp_dir("issuer");
+    let issuer_api = start(options(issuer_dir.clone(), true)).await;
+    let jwks_url = format!("{}{}", issuer_api.url, local::server::JWKS_PATH);
+    let config = shared::auth::AuthConfig::from_lookup(|name| match name {
+        "JWT_ISSUER" => Some(DEV_ISSUER.to_owned()),
+        "JWKS_URL" => Some(jwks_url.clone()),
+        _ => None,
+    })
+    .expect("valid settings");
+    // API B trusts A as an external issuer, with keys fetched from A's URL at start-up.
+    let mut opts = options(temp_dir("relying"), true);
+    opts.external_issuer = Some(config);
+    let relying = start(opts).await;
+    assert!(matches!(relying.trust, Trust::External { .. }));
+    let http = Client::new();
+    let no_jwks = http
+        .get(format!("{}{}", relying.url, local::server::JWKS_PATH))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(
+        no_jwks.status(),
+        StatusCode::NOT_FOUND,
+        "only the development issuer serves keys"
+    );
+
+    let admin = bearer(&issuer_api, &TokenSpec::admin("admin-1"));
+    let product = json!({"name": "Remote", "description": "", "price": 1, "stock": 1});
+    let put = http
+        .put(format!("{}/products/remote", relying.url))
+        .header("authorization", &admin)
+        .json(&product)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(put.status(), StatusCode::CREATED);
+    relying.stop().await;
+    issuer_api.stop().await;
+    let _ = std::fs::remove_dir_all(&issuer_dir);
 }
 
 /// Requests a careless or hostile client might send. None may produce a 5xx, and every error is
 /// a problem document.
 #[tokio::test]
 async fn hostile_input_never_produces_a_server_error() {
-    let api = start(Storage::Memory).await;
+    let dir = temp_dir("hostile");
+    let api = start(options(dir.clone(), true)).await;
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
     let http = Client::new();
     let long_id = "x".repeat(500);
     let huge = "y".repeat(200 * 1024);
@@ -213,36 +307,42 @@ async fn hostile_input_never_produces_a_server_error() {
         ("if-match", "garbage"),
         ("if-none-match", "W/\"x\", \"y\""),
         ("if-match", "\"\""),
+        ("authorization", "Bearer"),
+        ("authorization", "Bearer a.b.c"),
+        ("authorization", admin.as_str()),
     ];
     let mut sent = 0;
     for path in paths {
         for method in &methods {
             for (i, (content_type, body)) in bodies.iter().enumerate() {
-                let (name, value) = headers[i % headers.len()];
-                let response = http
-                    .request(method.clone(), format!("{}{path}", api.url))
-                    .header("content-type", *content_type)
-                    .header(name, value)
-                    .body(body.to_string())
-                    .send()
-                    .await
-                    .expect("the server answers");
-                sent += 1;
-                let status = response.status();
-                assert!(
-                    !status.is_server_error(),
-                    "{method} {path} with {content_type} body #{i}: {status}"
-                );
-                if status.is_client_error() && *method != Method::HEAD {
-                    assert_eq!(
-                        response.headers()["content-type"],
-                        "application/problem+json",
-                        "{method} {path}"
+                for (name, value) in [headers[i % headers.len()], headers[(i + 3) % headers.len()]]
+                {
+                    let response = http
+                        .request(method.clone(), format!("{}{path}", api.url))
+                        .header("content-type", *content_type)
+                        .header(name, value)
+                        .body(body.to_string())
+                        .send()
+                        .await
+                        .expect("the server answers");
+                    sent += 1;
+                    let status = response.status();
+                    assert!(
+                        !status.is_server_error(),
+                        "{method} {path} with {content_type} body #{i}, {name}: {status}"
                     );
+                    if status.is_client_error() && *method != Method::HEAD {
+                        assert_eq!(
+                            response.headers()["content-type"],
+                            "application/problem+json",
+                            "{method} {path}"
+                        );
+                    }
                 }
             }
         }
     }
-    assert_eq!(sent, paths.len() * methods.len() * bodies.len());
+    assert_eq!(sent, paths.len() * methods.len() * bodies.len() * 2);
     api.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,6 +4,7 @@
 //! its problem response. Client errors say what to fix; server errors say nothing about internals
 //! (the cause chain goes to the log, once).
 
+use crate::auth::AuthError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
 use http::StatusCode;
@@ -29,6 +30,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("this route does not allow {method}")]
     MethodNotAllowed { method: String, allow: String },
+    /// No bearer token (`invalid_token: false`) or a bad one (`true`). The body never says which
+    /// check failed.
+    #[error("a valid bearer token is required")]
+    Unauthorized { invalid_token: bool },
+    #[error("this route requires an admin")]
+    Forbidden,
     #[error("the resource changed since you read it, or the precondition does not hold")]
     PreconditionFailed,
     #[error("the request body is larger than {limit} bytes")]
@@ -64,6 +71,8 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -79,6 +88,8 @@ impl ApiError {
             Self::Validation(_) => "validation-failed",
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::PreconditionFailed => "precondition-failed",
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -121,6 +132,25 @@ pub struct Problem<'a> {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub errors: &'a [FieldError],
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Missing => Self::Unauthorized {
+                invalid_token: false,
+            },
+            AuthError::Invalid(reason) => {
+                // The reason goes to the log only; the token itself goes nowhere.
+                tracing::info!(%reason, "bearer token rejected");
+                Self::Unauthorized {
+                    invalid_token: true,
+                }
+            }
+            AuthError::NotAdmin => Self::Forbidden,
+            AuthError::KeysUnavailable => Self::Unavailable(Box::new(err)),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {

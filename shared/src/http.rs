@@ -266,6 +266,26 @@ pub fn problem_response(err: &ApiError) -> Response<Body> {
         ApiError::Unavailable(_) => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
+        // RFC 6750 §3: the challenge, with an error code only when a token was presented.
+        ApiError::Unauthorized {
+            invalid_token: false,
+        } => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ApiError::Unauthorized {
+            invalid_token: true,
+        } => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        ApiError::Forbidden => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
+            );
+        }
         _ => {}
     }
     response

@@ -13,6 +13,7 @@
 //! A function's `main` builds an [`App`] once (config and client, outside the handler) and hands
 //! `&App` to its handler for every invocation.
 
+pub mod auth;
 pub mod config;
 pub mod cursor;
 pub mod domain;

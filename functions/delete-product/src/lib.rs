@@ -4,23 +4,28 @@
 //! tells "not there" from "changed" without a second read.
 
 use lambda_http::{Body, Request, Response};
+use shared::auth::Authenticator;
 use shared::domain::Precondition;
 use shared::store::{DeleteProduct, StoreError};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
+/// Admin only: 401 without a valid bearer token, 403 for a token without the admin group or scope.
 pub async fn handle<S: DeleteProduct + Sync>(
     app: &App<S>,
+    auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::finish(respond(app, &req).await)
+    http::finish(respond(app, auth, &req).await)
 }
 
 async fn respond<S: DeleteProduct + Sync>(
     app: &App<S>,
+    auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "DELETE")?;
+    auth.authenticate_admin(req.headers()).await?;
     let id = http::product_id(req)?;
     let precondition = http::precondition(req)?;
     if matches!(

@@ -2,15 +2,22 @@
 
 use delete_product::handle;
 use devkit::apigw::Call;
-use devkit::{TestApp, body_json, header, request_from_event_json, seed_product, spawn_app};
+use devkit::{TestApp, body_json, header, request_from_event_json_with, seed_product, spawn_app};
 use lambda_http::{Body, Response};
 use shared::domain::ProductId;
 use shared::store::GetProduct;
 
 const ROUTE: &str = "/products/{id}";
 
+/// Sends `call` as an admin.
 async fn delete(t: &TestApp, call: Call) -> Response<Body> {
-    handle(&t.app, call.request().expect("valid event"))
+    let bearer = t.admin_bearer("admin-1");
+    send(t, call.header("authorization", &bearer)).await
+}
+
+/// Sends `call` with whatever credentials it carries.
+async fn send(t: &TestApp, call: Call) -> Response<Body> {
+    handle(&t.app, &t.auth, call.request().expect("valid event"))
         .await
         .expect("infallible")
 }
@@ -34,15 +41,23 @@ async fn the_sample_event_deletes_then_finds_nothing() {
     let t = spawn_app().await;
     seed_product(&t.app, "travel-mug", "Travel mug", 1290, 40).await;
     let event = include_str!("../../../events/delete-product.json");
-    let response = handle(&t.app, request_from_event_json(event))
-        .await
-        .expect("infallible");
+    let response = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &t.admin_bearer("admin-1")),
+    )
+    .await
+    .expect("infallible");
     assert_eq!(response.status(), 204);
     assert!(response.body().is_empty());
     assert!(!exists(&t, "travel-mug").await);
-    let again = handle(&t.app, request_from_event_json(event))
-        .await
-        .expect("infallible");
+    let again = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &t.admin_bearer("admin-1")),
+    )
+    .await
+    .expect("infallible");
     assert_eq!(again.status(), 404);
     assert_eq!(header(&again, "content-type"), "application/problem+json");
     assert_eq!(body_json(&again)["status"], 404);
@@ -110,4 +125,24 @@ async fn other_methods_are_405() {
     let response = delete(&t, Call::new("GET", ROUTE, "/products/p1")).await;
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "DELETE");
+}
+
+#[tokio::test]
+async fn deletes_need_an_admin_token() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 1, 1).await;
+    let missing = send(&t, call("p1")).await;
+    assert_eq!(missing.status(), 401);
+    assert_eq!(header(&missing, "www-authenticate"), "Bearer");
+    let user = send(
+        &t,
+        call("p1").header("authorization", &t.user_bearer("alice")),
+    )
+    .await;
+    assert_eq!(user.status(), 403);
+    assert_eq!(
+        header(&user, "www-authenticate"),
+        r#"Bearer error="insufficient_scope""#
+    );
+    assert!(exists(&t, "p1").await, "nothing deleted without an admin");
 }

@@ -6,23 +6,28 @@
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use shared::auth::Authenticator;
 use shared::domain::ProductDraft;
 use shared::store::{PutOutcome, PutProduct};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
+/// Admin only: 401 without a valid bearer token, 403 for a token without the admin group or scope.
 pub async fn handle<S: PutProduct + Sync>(
     app: &App<S>,
+    auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
-    http::finish(respond(app, &req).await)
+    http::finish(respond(app, auth, &req).await)
 }
 
 async fn respond<S: PutProduct + Sync>(
     app: &App<S>,
+    auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "PUT")?;
+    auth.authenticate_admin(req.headers()).await?;
     let id = http::product_id(req)?;
     let precondition = http::precondition(req)?;
     let body = http::json_body(req)?;

@@ -1,12 +1,16 @@
-//! Lambda entry point for `PUT /products/{id}`: build config and client once, then serve invocations.
+//! Lambda entry point for `PUT /products/{id}`: build config, client and key set once, then serve invocations.
 
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let app = shared::App::from_env()
-        .await
-        .unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-product", &err));
-    run(service_fn(|req| put_product::handle(&app, req))).await
+    // The DynamoDB client and the issuer's key set load concurrently, both before the first request.
+    let (app, auth) = tokio::join!(
+        shared::App::from_env(),
+        shared::auth::Authenticator::from_env()
+    );
+    let app = app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-product", &err));
+    let auth = auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-product", &err));
+    run(service_fn(|req| put_product::handle(&app, &auth, req))).await
 }

@@ -1,7 +1,7 @@
 //! Black-box tests of `PUT /products/{id}` against a real embedded DynamoDB engine.
 
 use devkit::apigw::Call;
-use devkit::{TestApp, body_json, header, request_from_event_json, seed_product, spawn_app};
+use devkit::{TestApp, body_json, header, request_from_event_json_with, seed_product, spawn_app};
 use lambda_http::{Body, Response};
 use put_product::handle;
 use serde_json::{Value, json};
@@ -14,8 +14,15 @@ fn valid() -> Value {
     json!({"name": "Mug", "description": "A mug", "price": 1290, "stock": 5})
 }
 
+/// Sends `call` as an admin.
 async fn put(t: &TestApp, call: Call) -> Response<Body> {
-    handle(&t.app, call.request().expect("valid event"))
+    let bearer = t.admin_bearer("admin-1");
+    send(t, call.header("authorization", &bearer)).await
+}
+
+/// Sends `call` with whatever credentials it carries.
+async fn send(t: &TestApp, call: Call) -> Response<Body> {
+    handle(&t.app, &t.auth, call.request().expect("valid event"))
         .await
         .expect("infallible")
 }
@@ -38,9 +45,13 @@ async fn stored(t: &TestApp, id: &str) -> Option<shared::domain::Product> {
 async fn the_sample_event_creates_then_refuses_to_overwrite() {
     let t = spawn_app().await;
     let event = include_str!("../../../events/put-product.json");
-    let response = handle(&t.app, request_from_event_json(event))
-        .await
-        .expect("infallible");
+    let response = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &t.admin_bearer("admin-1")),
+    )
+    .await
+    .expect("infallible");
     assert_eq!(response.status(), 201);
     assert_eq!(header(&response, "location"), "/products/travel-mug");
     assert!(header(&response, "etag").starts_with('"'));
@@ -54,9 +65,13 @@ async fn the_sample_event_creates_then_refuses_to_overwrite() {
         (Some("travel-mug"), Some(1), Some("EUR"))
     );
     // The event carries If-None-Match: *, so sending it again must not overwrite.
-    let again = handle(&t.app, request_from_event_json(event))
-        .await
-        .expect("infallible");
+    let again = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &t.admin_bearer("admin-1")),
+    )
+    .await
+    .expect("infallible");
     assert_eq!(again.status(), 412);
 }
 
@@ -260,8 +275,58 @@ async fn the_currency_comes_from_configuration() {
     let usd = devkit::app_for(&t.engine, t.app.store().table(), &[("CURRENCY", "USD")])
         .await
         .expect("app");
-    let response = handle(&usd, call("p1").json(&valid()).request().expect("event"))
-        .await
-        .expect("infallible");
+    let bearer = t.admin_bearer("admin-1");
+    let response = handle(
+        &usd,
+        &t.auth,
+        call("p1")
+            .header("authorization", &bearer)
+            .json(&valid())
+            .request()
+            .expect("event"),
+    )
+    .await
+    .expect("infallible");
     assert_eq!(body_json(&response)["currency"], "USD");
+}
+
+#[tokio::test]
+async fn writes_need_an_admin_token() {
+    let t = spawn_app().await;
+    let missing = send(&t, call("p1").json(&valid())).await;
+    assert_eq!(missing.status(), 401);
+    assert_eq!(header(&missing, "www-authenticate"), "Bearer");
+    assert_eq!(header(&missing, "content-type"), "application/problem+json");
+    let garbage = send(
+        &t,
+        call("p1")
+            .header("authorization", "Bearer not.a.token")
+            .json(&valid()),
+    )
+    .await;
+    assert_eq!(garbage.status(), 401);
+    assert_eq!(
+        header(&garbage, "www-authenticate"),
+        r#"Bearer error="invalid_token""#
+    );
+    let user = send(
+        &t,
+        call("p1")
+            .header("authorization", &t.user_bearer("alice"))
+            .json(&valid()),
+    )
+    .await;
+    assert_eq!(user.status(), 403);
+    assert_eq!(
+        stored(&t, "p1").await,
+        None,
+        "nothing written without an admin"
+    );
+    // Authentication comes before input validation: an anonymous caller learns nothing about ids.
+    assert_eq!(
+        send(&t, call(&"x".repeat(65)).json(&valid()))
+            .await
+            .status(),
+        401
+    );
 }
