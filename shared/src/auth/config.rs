@@ -46,6 +46,8 @@ pub struct AuthConfig {
     pub(super) admin_group: String,
     pub(super) admin_scope: String,
     pub(super) hs256_secret: Option<Vec<u8>>,
+    pub(super) refetch_interval: std::time::Duration,
+    pub(super) fetch_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -126,7 +128,21 @@ impl AuthConfig {
             admin_group: get(vars::ADMIN_GROUP).unwrap_or_else(|| "admin".to_owned()),
             admin_scope: get(vars::ADMIN_SCOPE).unwrap_or_else(|| "shop/admin".to_owned()),
             hs256_secret,
+            refetch_interval: super::keys::REFETCH_INTERVAL,
+            fetch_timeout: super::keys::FETCH_TIMEOUT,
         })
+    }
+
+    /// Overrides the key cache's timing (defaults: one refetch per 10 s, 3 s per fetch). Not an
+    /// environment setting: tests use it to exercise the cache without waiting.
+    pub fn with_cache_timing(
+        mut self,
+        refetch_interval: std::time::Duration,
+        fetch_timeout: std::time::Duration,
+    ) -> Self {
+        self.refetch_interval = refetch_interval;
+        self.fetch_timeout = fetch_timeout;
+        self
     }
 
     pub fn issuer(&self) -> &str {

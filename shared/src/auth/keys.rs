@@ -106,10 +106,11 @@ type HttpsClient = hyper_util::client::legacy::Client<
 struct Fetcher {
     url: String,
     client: HttpsClient,
+    timeout: Duration,
 }
 
 impl Fetcher {
-    fn new(url: &str) -> Result<Self, KeysError> {
+    fn new(url: &str, timeout: Duration) -> Result<Self, KeysError> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(|e| KeysError::Fetch(format!("no TLS root certificates: {e}")))?
@@ -122,6 +123,7 @@ impl Fetcher {
         Ok(Self {
             url: url.to_owned(),
             client,
+            timeout,
         })
     }
 
@@ -148,7 +150,7 @@ impl Fetcher {
             let text = std::str::from_utf8(&body).map_err(|_| KeysError::Malformed)?;
             parse_key_set(text)
         };
-        tokio::time::timeout(FETCH_TIMEOUT, fetch)
+        tokio::time::timeout(self.timeout, fetch)
             .await
             .map_err(|_| KeysError::Fetch("timed out".into()))?
     }
@@ -170,6 +172,7 @@ pub struct KeyCache {
     /// When the last fetch started; held across the fetch, so concurrent misses queue behind one
     /// fetch and then find its result instead of fetching again.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    refetch_interval: Duration,
     fetches: std::sync::atomic::AtomicUsize,
 }
 
@@ -180,15 +183,21 @@ impl KeyCache {
             keys: RwLock::new(Arc::new(keys)),
             fetcher: None,
             last_fetch: tokio::sync::Mutex::new(None),
+            refetch_interval: REFETCH_INTERVAL,
             fetches: Default::default(),
         }
     }
 
     /// A set fetched from `url` now (during init, so the first request does not pay for it). A
-    /// failed fetch is logged and leaves the set empty; lookups retry after the interval.
-    pub async fn fetched(url: &str) -> Result<Self, KeysError> {
+    /// failed fetch is logged and leaves the set empty; lookups retry after `refetch_interval`.
+    pub async fn fetched(
+        url: &str,
+        refetch_interval: Duration,
+        fetch_timeout: Duration,
+    ) -> Result<Self, KeysError> {
         let cache = Self {
-            fetcher: Some(Fetcher::new(url)?),
+            fetcher: Some(Fetcher::new(url, fetch_timeout)?),
+            refetch_interval,
             ..Self::pinned(KeySet::new())
         };
         let mut last = cache.last_fetch.lock().await;
@@ -240,7 +249,7 @@ impl KeyCache {
         if let Some(key) = self.current().get(kid) {
             return Lookup::Found(Arc::clone(key));
         }
-        if last.is_none_or(|at| at.elapsed() >= REFETCH_INTERVAL) {
+        if last.is_none_or(|at| at.elapsed() >= self.refetch_interval) {
             self.refresh(&mut last).await;
         }
         drop(last);

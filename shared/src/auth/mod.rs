@@ -146,7 +146,7 @@ impl Authenticator {
                 })?)
             }
             KeySource::Url(url) => {
-                KeyCache::fetched(url)
+                KeyCache::fetched(url, config.refetch_interval, config.fetch_timeout)
                     .await
                     .map_err(|e| ConfigError::Invalid {
                         var: vars::JWKS_URL,
@@ -184,7 +184,10 @@ impl Authenticator {
         let value = value
             .to_str()
             .map_err(|_| AuthError::Invalid(Rejection::Malformed))?;
-        let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::Missing)?;
+        // Another scheme (Basic, …) is no bearer token at all; "Bearer" with nothing after it is a
+        // bad one.
+        let value = value.trim();
+        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(AuthError::Missing);
         }
