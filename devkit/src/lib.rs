@@ -144,3 +144,112 @@ pub fn request_from_event_json_with(json: &str, bearer: &str) -> lambda_http::Re
     apigw::request_from_event(&event)
         .expect("the event is a valid API Gateway HTTP API payload 2.0 event")
 }
+
+/// The user id of a test user.
+pub fn user(sub: &str) -> shared::domain::UserId {
+    shared::domain::UserId::parse(sub).expect("a valid user id")
+}
+
+/// Puts `quantity` of a product in `sub`'s cart straight through the store.
+pub async fn add_to_cart(app: &App<DynamoStore>, sub: &str, product: &str, quantity: u32) {
+    use shared::store::SetCartLine;
+    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+    let quantity =
+        shared::domain::Quantity::parse_body(&serde_json::json!({ "quantity": quantity }))
+            .expect("1 to 99");
+    let change = app
+        .store()
+        .set_cart_line(&user(sub), &id, quantity)
+        .await
+        .expect("the engine accepts the write");
+    assert!(
+        matches!(change, shared::store::CartChange::Updated(_)),
+        "the cart has room"
+    );
+}
+
+/// Places an order for `sub` from `lines` (product, quantity) straight through the store, at the
+/// products' current prices: setup for tests of the order routes, which must not depend on the
+/// checkout function. Returns the order as stored.
+pub async fn place_order(
+    app: &App<DynamoStore>,
+    sub: &str,
+    lines: &[(&str, u32)],
+) -> shared::domain::Order {
+    use shared::domain::{
+        IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus, ProductId,
+    };
+    use shared::store::{Checkout, CheckoutPlan, CommitOutcome, GetProducts};
+    for (product, quantity) in lines {
+        add_to_cart(app, sub, product, *quantity).await;
+    }
+    let user = user(sub);
+    let key = IdempotencyKey::parse(&uuid::Uuid::new_v4().to_string()).expect("a valid key");
+    let (cart, _) = app
+        .store()
+        .checkout_state(&user, &key)
+        .await
+        .expect("reads the cart");
+    let ids: Vec<ProductId> = cart
+        .lines
+        .keys()
+        .map(|id| ProductId::parse(id).expect("stored id"))
+        .collect();
+    let products = app
+        .store()
+        .get_products(&ids)
+        .await
+        .expect("reads the products");
+    let items: Vec<OrderLine> = cart
+        .lines
+        .iter()
+        .map(|(id, &quantity)| {
+            let price = products[id].price;
+            OrderLine {
+                product_id: id.clone(),
+                name: products[id].name.clone(),
+                quantity,
+                unit_price: price,
+                line_total: price * i64::from(quantity),
+            }
+        })
+        .collect();
+    let order = Order {
+        id: OrderId::new().to_string(),
+        total: items.iter().map(|l| l.line_total).sum(),
+        items,
+        currency: app.config().currency().as_str().to_owned(),
+        status: OrderStatus::Placed,
+        created_at: shared::domain::now_rfc3339(),
+        cancelled_at: None,
+    };
+    let record = IdempotencyRecord {
+        fingerprint: String::new(),
+        status: 201,
+        body: String::new(),
+        location: None,
+    };
+    let plan = CheckoutPlan {
+        user: &user,
+        key: &key,
+        cart_version: cart.version,
+        order: &order,
+        record: &record,
+    };
+    assert_eq!(
+        app.store().commit_checkout(&plan).await.expect("commits"),
+        CommitOutcome::Committed
+    );
+    order
+}
+
+/// A product's current stock, read straight from the store.
+pub async fn stock_of(app: &App<DynamoStore>, product: &str) -> Option<i64> {
+    use shared::store::GetProduct;
+    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+    app.store()
+        .get_product(&id)
+        .await
+        .expect("the engine answers")
+        .map(|p| p.value.stock)
+}

@@ -11,6 +11,13 @@ pub enum Function {
     GetProduct,
     PutProduct,
     DeleteProduct,
+    GetCart,
+    PutCartItem,
+    DeleteCartItem,
+    PlaceOrder,
+    ListOrders,
+    GetOrder,
+    CancelOrder,
 }
 
 impl Function {
@@ -21,6 +28,13 @@ impl Function {
             Self::GetProduct => "get-product",
             Self::PutProduct => "put-product",
             Self::DeleteProduct => "delete-product",
+            Self::GetCart => "get-cart",
+            Self::PutCartItem => "put-cart-item",
+            Self::DeleteCartItem => "delete-cart-item",
+            Self::PlaceOrder => "place-order",
+            Self::ListOrders => "list-orders",
+            Self::GetOrder => "get-order",
+            Self::CancelOrder => "cancel-order",
         }
     }
 
@@ -36,6 +50,13 @@ impl Function {
             Self::GetProduct => get_product::handle(app, req).await,
             Self::PutProduct => put_product::handle(app, auth, req).await,
             Self::DeleteProduct => delete_product::handle(app, auth, req).await,
+            Self::GetCart => get_cart::handle(app, auth, req).await,
+            Self::PutCartItem => put_cart_item::handle(app, auth, req).await,
+            Self::DeleteCartItem => delete_cart_item::handle(app, auth, req).await,
+            Self::PlaceOrder => place_order::handle(app, auth, req).await,
+            Self::ListOrders => list_orders::handle(app, auth, req).await,
+            Self::GetOrder => get_order::handle(app, auth, req).await,
+            Self::CancelOrder => cancel_order::handle(app, auth, req).await,
         };
         match result {
             Ok(response) => response,
@@ -73,6 +94,41 @@ pub const ROUTES: &[Route] = &[
         method: "DELETE",
         path: "/products/{id}",
         function: Function::DeleteProduct,
+    },
+    Route {
+        method: "GET",
+        path: "/cart",
+        function: Function::GetCart,
+    },
+    Route {
+        method: "PUT",
+        path: "/cart/items/{product_id}",
+        function: Function::PutCartItem,
+    },
+    Route {
+        method: "DELETE",
+        path: "/cart/items/{product_id}",
+        function: Function::DeleteCartItem,
+    },
+    Route {
+        method: "POST",
+        path: "/orders",
+        function: Function::PlaceOrder,
+    },
+    Route {
+        method: "GET",
+        path: "/orders",
+        function: Function::ListOrders,
+    },
+    Route {
+        method: "GET",
+        path: "/orders/{id}",
+        function: Function::GetOrder,
+    },
+    Route {
+        method: "POST",
+        path: "/orders/{id}/cancel",
+        function: Function::CancelOrder,
     },
 ];
 

@@ -38,6 +38,19 @@ pub enum ApiError {
     Forbidden,
     #[error("the resource changed since you read it, or the precondition does not hold")]
     PreconditionFailed,
+    /// The request is valid but conflicts with the current state (stock, prices, a request in
+    /// flight). `kind` names the problem type; `extra` adds members to the problem document.
+    #[error("{detail}")]
+    Conflict {
+        kind: &'static str,
+        detail: String,
+        extra: Option<serde_json::Map<String, serde_json::Value>>,
+        retry_after: Option<u32>,
+    },
+    /// Well-formed but not processable as it stands, beyond field validation (an empty cart, a
+    /// reused idempotency key).
+    #[error("{detail}")]
+    Unprocessable { kind: &'static str, detail: String },
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("the request body must be JSON: send `Content-Type: application/json`")]
@@ -74,6 +87,8 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -91,6 +106,7 @@ impl ApiError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::PreconditionFailed => "precondition-failed",
+            Self::Conflict { kind, .. } | Self::Unprocessable { kind, .. } => kind,
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Unavailable(_) => "unavailable",
@@ -117,6 +133,10 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            extra: match self {
+                Self::Conflict { extra, .. } => extra.as_ref(),
+                _ => None,
+            },
         }
     }
 }
@@ -132,6 +152,9 @@ pub struct Problem<'a> {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub errors: &'a [FieldError],
+    /// Problem-type specific members (RFC 9457 §3.2), e.g. the products short of stock.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl From<AuthError> for ApiError {

@@ -4,7 +4,7 @@
 //! [`ApiError`]; the response side renders JSON, entity tags and problems. Handlers stay a few lines
 //! of "parse, call the store, render".
 
-use crate::domain::{EntityTag, FieldError, Precondition, ProductId};
+use crate::domain::{EntityTag, FieldError, IdempotencyKey, OrderId, Precondition, ProductId};
 use crate::error::ApiError;
 use http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -32,13 +32,59 @@ pub fn require_method(req: &Request, allowed: &'static str) -> Result<(), ApiErr
     }
 }
 
-/// The `{id}` path parameter as a product id; 400 when absent or malformed.
-pub fn product_id(req: &Request) -> Result<ProductId, ApiError> {
-    let params = req.path_parameters();
-    let raw = params
-        .first("id")
-        .ok_or_else(|| ApiError::bad_request("the path has no product id"))?;
-    ProductId::parse(raw).map_err(ApiError::bad_field)
+/// The path parameter `name`; 400 when absent (a function invoked outside its route).
+pub fn path_param(req: &Request, name: &str) -> Result<String, ApiError> {
+    req.path_parameters()
+        .first(name)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::bad_request(format!("the path has no {name}")))
+}
+
+/// The path parameter `name` as a product id; 400 when absent or malformed.
+pub fn product_id(req: &Request, name: &str) -> Result<ProductId, ApiError> {
+    ProductId::parse(&path_param(req, name)?).map_err(|mut e| {
+        e.field = name.to_owned();
+        ApiError::bad_field(e)
+    })
+}
+
+/// The `{id}` path parameter as an order id; 400 when malformed.
+pub fn order_id(req: &Request) -> Result<OrderId, ApiError> {
+    OrderId::parse(&path_param(req, "id")?).map_err(ApiError::bad_field)
+}
+
+/// The one `Idempotency-Key` header: 400 when missing, repeated or malformed.
+pub fn idempotency_key(req: &Request) -> Result<IdempotencyKey, ApiError> {
+    let mut values = req.headers().get_all("idempotency-key").iter();
+    let missing = || {
+        ApiError::bad_field(FieldError::new(
+            "Idempotency-Key",
+            "is required: send a unique key (e.g. a UUID) per order you mean to place",
+        ))
+    };
+    match (values.next(), values.next()) {
+        (Some(value), None) => {
+            let raw = value.to_str().map_err(|_| {
+                ApiError::bad_field(FieldError::new("Idempotency-Key", "must be visible ASCII"))
+            })?;
+            IdempotencyKey::parse(raw).map_err(ApiError::bad_field)
+        }
+        (None, _) => Err(missing()),
+        (Some(_), Some(_)) => Err(ApiError::bad_field(FieldError::new(
+            "Idempotency-Key",
+            "may be sent only once",
+        ))),
+    }
+}
+
+/// The body as JSON if there is one (`None` for an empty body), checked as [`json_body`] does.
+pub fn optional_json_body(req: &Request) -> Result<Option<serde_json::Value>, ApiError> {
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.is_empty() {
+        Ok(None)
+    } else {
+        json_body(req).map(Some)
+    }
 }
 
 /// A query parameter given at most once. Repeating one (`?limit=1&limit=2`) is ambiguous: 400.
@@ -214,6 +260,22 @@ pub fn not_modified_response(etag: &EntityTag) -> Result<Response<Body>, ApiErro
     Ok(response)
 }
 
+/// Adds (or replaces) one header on a response.
+pub fn with_header(
+    mut response: Response<Body>,
+    name: header::HeaderName,
+    value: &str,
+) -> Result<Response<Body>, ApiError> {
+    let value = HeaderValue::from_str(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    response.headers_mut().insert(name, value);
+    Ok(response)
+}
+
+/// A JSON response from an already-serialised body (an idempotent replay, for one).
+pub fn raw_json(status: StatusCode, body: String) -> Result<Response<Body>, ApiError> {
+    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Text(body))
+}
+
 /// 204 No Content.
 pub fn no_content() -> Result<Response<Body>, ApiError> {
     respond(StatusCode::NO_CONTENT, &[], Body::Empty)
@@ -265,6 +327,12 @@ pub fn problem_response(err: &ApiError) -> Response<Body> {
         }
         ApiError::Unavailable(_) => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        ApiError::Conflict {
+            retry_after: Some(secs),
+            ..
+        } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
         }
         // RFC 6750 §3: the challenge, with an error code only when a token was presented.
         ApiError::Unauthorized {

@@ -3,11 +3,14 @@
 //!
 //! # Layout
 //! - [`config`]: typed settings from the environment, validated once at start-up.
-//! - [`domain`]: validated newtypes (`ProductId`, `ProductDraft`, `EntityTag`, …) and `Product`.
+//! - [`domain`]: validated newtypes (`ProductId`, `ProductDraft`, `EntityTag`, `UserId`,
+//!   `Quantity`, `OrderId`, `IdempotencyKey`, …), `Product`, `Cart`, `Order`.
 //! - [`store`]: the single-table DynamoDB design, one narrow trait per operation, `DynamoStore`.
 //! - [`cursor`]: opaque, tamper-evident paging cursors.
 //! - [`error`]: `ApiError`, the one mapping from failures to RFC 9457 problem responses.
 //! - [`http`]: request parsing and response rendering shared by the handlers.
+//! - [`pricing`]: a cart priced from the catalog as it is now.
+//! - [`auth`]: bearer-token verification (the policy around `jsonwebtoken`) and the caller.
 //! - [`telemetry`]: logging set-up honouring Lambda's log settings.
 //!
 //! A function's `main` builds an [`App`] once (config and client, outside the handler) and hands
@@ -19,6 +22,7 @@ pub mod cursor;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod pricing;
 pub mod store;
 pub mod telemetry;
 

@@ -26,7 +26,7 @@ async fn respond<S: DeleteProduct + Sync>(
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "DELETE")?;
     auth.authenticate_admin(req.headers()).await?;
-    let id = http::product_id(req)?;
+    let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;
     if matches!(
         precondition,

@@ -20,7 +20,7 @@ async fn respond<S: GetProduct + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
-    let id = http::product_id(req)?;
+    let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;
     let product = app
         .store()

@@ -28,7 +28,7 @@ async fn respond<S: PutProduct + Sync>(
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "PUT")?;
     auth.authenticate_admin(req.headers()).await?;
-    let id = http::product_id(req)?;
+    let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;
     let body = http::json_body(req)?;
     let draft = ProductDraft::parse(&body).map_err(ApiError::Validation)?;

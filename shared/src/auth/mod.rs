@@ -19,6 +19,7 @@
 mod config;
 pub mod keys;
 
+pub use crate::domain::UserId;
 pub use config::{AuthConfig, KeySource, vars};
 pub use keys::{KeyCache, KeysError, Lookup};
 
@@ -33,8 +34,6 @@ use std::sync::Arc;
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECS: u64 = 30;
-/// Longest `sub` accepted; it becomes part of DynamoDB keys.
-pub const MAX_SUBJECT_CHARS: usize = 255;
 
 /// Who is calling: the token's `sub`, and whether it carries the admin group or scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,29 +49,6 @@ impl Caller {
 
     pub fn is_admin(&self) -> bool {
         self.admin
-    }
-}
-
-/// A user id: a verified token's `sub`, 1–255 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UserId(String);
-
-impl UserId {
-    pub fn parse(raw: &str) -> Option<Self> {
-        let ok = !raw.is_empty()
-            && raw.chars().count() <= MAX_SUBJECT_CHARS
-            && !raw.chars().any(char::is_control);
-        ok.then(|| Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -359,18 +335,5 @@ fn classify(err: &jsonwebtoken::errors::Error) -> Rejection {
         K::MissingRequiredClaim(c) if c == "iss" => Rejection::Issuer,
         K::MissingRequiredClaim(_) | K::InvalidClaimFormat(_) => Rejection::Claims,
         _ => Rejection::Malformed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_ids_are_bounded_and_printable() {
-        assert!(UserId::parse("auth0|5f3c").is_some());
-        assert!(UserId::parse("").is_none());
-        assert!(UserId::parse("a\nb").is_none());
-        assert!(UserId::parse(&"u".repeat(256)).is_none());
     }
 }

@@ -1,14 +1,20 @@
 //! DynamoDB access: the only module that knows DynamoDB exists.
 //!
 //! Handlers talk to narrow traits, one per operation ([`GetProduct`], [`ListProducts`],
-//! [`PutProduct`], [`DeleteProduct`]), so each function depends on exactly what it calls, and its
-//! IAM policy in `template.yaml` can grant exactly that action. [`DynamoStore`] implements them all.
+//! [`PutProduct`], [`DeleteProduct`], [`GetCart`], [`Checkout`], …), so each function depends on
+//! exactly what it calls, and its IAM policy in `template.yaml` can grant exactly those actions. [`DynamoStore`] implements them all.
 //! SDK types never cross this module's boundary: callers see domain types and [`StoreError`].
 //!
 //! Layout
 //! - [`schema`]: the single-table key design and the table definition (the same as `template.yaml`).
+//! - `keys`: key values of every item type.
 //! - `products`: product items and the catalog operations.
+//! - `carts`: one cart item per user.
+//! - `orders`: orders, idempotency records, and the checkout and cancel transactions.
 
+mod carts;
+mod keys;
+mod orders;
 mod products;
 pub mod schema;
 
@@ -18,10 +24,70 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::domain::{
-    Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned,
+    Cart, Currency, EntityTag, IdempotencyKey, IdempotencyRecord, Order, OrderId, Precondition,
+    Product, ProductDraft, ProductId, Quantity, UserId, Versioned,
 };
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use std::collections::HashMap;
 
+pub use orders::IDEMPOTENCY_TTL_SECS;
 pub use products::ProductPage;
+
+type Item = HashMap<String, AttributeValue>;
+
+fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(StoreError::corrupt)
+}
+
+/// Most keys one BatchGetItem takes.
+const BATCH_GET_MAX: usize = 100;
+/// Rounds of retrying the keys DynamoDB leaves unprocessed (under throttling) before giving up.
+const BATCH_GET_ROUNDS: u32 = 5;
+
+/// Strongly consistent BatchGetItem of up to 100 keys of our table, retrying unprocessed keys
+/// with backoff. Missing items are simply absent from the result.
+async fn batch_get(store: &DynamoStore, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    if keys.len() > BATCH_GET_MAX {
+        return Err(StoreError::Internal(
+            format!("{} keys in one BatchGetItem", keys.len()).into(),
+        ));
+    }
+    let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(Box::new(e));
+    let mut request = KeysAndAttributes::builder()
+        .set_keys(Some(keys))
+        .consistent_read(true)
+        .build()
+        .map_err(internal)?;
+    let mut found = Vec::new();
+    for round in 0..BATCH_GET_ROUNDS {
+        let out = store
+            .client
+            .batch_get_item()
+            .request_items(&store.table, request.clone())
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        if let Some(mut responses) = out.responses {
+            found.extend(responses.remove(&store.table).unwrap_or_default());
+        }
+        match out
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(&store.table))
+        {
+            Some(rest) if !rest.keys().is_empty() => {
+                request = rest;
+                tokio::time::sleep(Duration::from_millis(10 << round)).await;
+            }
+            _ => return Ok(found),
+        }
+    }
+    Err(StoreError::Unavailable(
+        "BatchGetItem left keys unprocessed after retries".into(),
+    ))
+}
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -124,6 +190,148 @@ pub trait DeleteProduct {
         id: &ProductId,
         precondition: &Precondition,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Several products by id, as they are now (one consistent BatchGetItem of at most 100 ids).
+/// Ids that match no product are absent from the map.
+pub trait GetProducts {
+    fn get_products(
+        &self,
+        ids: &[ProductId],
+    ) -> impl Future<Output = Result<HashMap<String, Product>, StoreError>> + Send;
+}
+
+/// `GET /cart` and friends: the caller's cart (empty when there is none).
+pub trait GetCart {
+    fn get_cart(&self, user: &UserId) -> impl Future<Output = Result<Cart, StoreError>> + Send;
+}
+
+/// The result of setting a cart line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartChange {
+    Updated(Cart),
+    /// The cart already holds [`crate::domain::MAX_CART_LINES`] other products.
+    Full,
+}
+
+/// `PUT /cart/items/{product_id}`: one UpdateItem (a PutItem for a first line).
+pub trait SetCartLine {
+    fn set_cart_line(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+        quantity: Quantity,
+    ) -> impl Future<Output = Result<CartChange, StoreError>> + Send;
+}
+
+/// `DELETE /cart/items/{product_id}`: one UpdateItem; removing a line that is not there succeeds.
+pub trait RemoveCartLine {
+    fn remove_cart_line(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Everything checkout writes, in one transaction.
+#[derive(Debug)]
+pub struct CheckoutPlan<'a> {
+    pub user: &'a UserId,
+    pub key: &'a IdempotencyKey,
+    /// The cart version that was priced; the cart is deleted only if it is still this version.
+    pub cart_version: u64,
+    /// Each line's product loses `quantity` stock, only if its price is still `unit_price`.
+    pub order: &'a Order,
+    /// Stored with the key, so a retry gets this response again.
+    pub record: &'a IdempotencyRecord,
+}
+
+/// Why one order line could not be placed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineReason {
+    /// The product was deleted.
+    Missing,
+    /// Less stock than the line asks for.
+    Short { available: i64 },
+    /// The price changed since the cart was priced.
+    PriceChanged { price: i64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineRejection {
+    pub product_id: String,
+    pub reason: LineReason,
+}
+
+/// What became of a checkout transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Stock taken, order written, cart emptied, key recorded: all or nothing, and this was all.
+    Committed,
+    /// Nothing changed: these lines cannot be placed as priced.
+    LinesRejected(Vec<LineRejection>),
+    /// Nothing changed: the cart changed after it was read.
+    CartChanged,
+    /// Nothing changed: the key already has a record (a duplicate won); read it and replay.
+    KeyTaken,
+    /// Nothing changed yet: the same user and key are being committed by another request.
+    InProgress,
+}
+
+/// `POST /orders`: the cart and the key's record in one read, then one transaction.
+pub trait Checkout {
+    fn checkout_state(
+        &self,
+        user: &UserId,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<(Cart, Option<IdempotencyRecord>), StoreError>> + Send;
+    fn commit_checkout(
+        &self,
+        plan: &CheckoutPlan<'_>,
+    ) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;
+}
+
+/// One page of a user's orders, newest first; `next` is the id to continue after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    pub items: Vec<Order>,
+    pub next: Option<OrderId>,
+}
+
+/// `GET /orders`: one Query of the caller's partition, newest first.
+pub trait ListOrders {
+    fn list_orders(
+        &self,
+        user: &UserId,
+        after: Option<&OrderId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<OrderPage, StoreError>> + Send;
+}
+
+/// `GET /orders/{id}`: one GetItem in the caller's partition (someone else's order is not there).
+pub trait GetOrder {
+    fn get_order(
+        &self,
+        user: &UserId,
+        id: &OrderId,
+    ) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// Cancelled now, and the stock given back, in one transaction.
+    Cancelled(Order),
+    /// The order was no longer `placed` (cancelled by a concurrent request): nothing changed.
+    NotPlaced,
+}
+
+/// `POST /orders/{id}/cancel`: one transaction (status and stock).
+pub trait CancelOrder {
+    fn cancel_order(
+        &self,
+        user: &UserId,
+        order: &Order,
+    ) -> impl Future<Output = Result<CancelOutcome, StoreError>> + Send;
 }
 
 /// Per-attempt and total budgets for one DynamoDB call. Single-item calls answer in milliseconds;

@@ -2,8 +2,8 @@
 
 use super::schema::{GSI1, GSI1PK, PK};
 use super::{
-    DeleteProduct, DynamoStore, GetProduct, ListProducts, PutOutcome, PutProduct, StoreError,
-    condition_for,
+    DeleteProduct, DynamoStore, GetProduct, GetProducts, ListProducts, PutOutcome, PutProduct,
+    StoreError, batch_get, condition_for, to_item,
 };
 use crate::domain::{
     Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
@@ -85,8 +85,9 @@ impl Stored {
     }
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(value).map_err(StoreError::corrupt)
+/// The base table key of a product, for other modules' reads and transactions.
+pub(super) fn product_key(id: &ProductId) -> Result<Item, StoreError> {
+    to_item(&Key::of(id))
 }
 
 fn from_item(item: Item) -> Result<Versioned<Product>, StoreError> {
@@ -276,5 +277,19 @@ impl DeleteProduct for DynamoStore {
                 _ => StoreError::from_sdk(err),
             })?;
         Ok(())
+    }
+}
+
+impl GetProducts for DynamoStore {
+    async fn get_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<HashMap<String, Product>, StoreError> {
+        let keys = ids.iter().map(product_key).collect::<Result<Vec<_>, _>>()?;
+        let items = batch_get(self, keys).await?;
+        items
+            .into_iter()
+            .map(|item| from_item(item).map(|p| (p.value.id.clone(), p.value)))
+            .collect()
     }
 }

@@ -3,6 +3,17 @@
 //! Every value that crosses into the system goes through a `parse` constructor, so code past the
 //! handlers never sees an id with a slash in it or a negative price. Fields are private; the only way
 //! to hold a [`ProductId`] or a [`ProductDraft`] is to have had it checked.
+//!
+//! This file holds the catalog's types and what every resource shares (field errors, entity tags,
+//! preconditions, timestamps); [`cart`] and [`order`] hold the shopping side.
+
+pub mod cart;
+pub mod order;
+
+pub use cart::{Cart, CartLineView, CartView, MAX_CART_LINES, MAX_QUANTITY, Quantity};
+pub use order::{
+    CheckoutRequest, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus,
+};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -14,6 +25,8 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000;
 pub const MAX_NAME_CHARS: usize = 200;
 /// Descriptions are at most this many characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// Longest user id (`sub`) accepted; it becomes part of DynamoDB keys.
+pub const MAX_SUBJECT_CHARS: usize = 255;
 /// Product ids are 1 to this many characters of `[A-Za-z0-9_-]`.
 pub const MAX_ID_CHARS: usize = 64;
 
@@ -36,6 +49,29 @@ impl FieldError {
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// A user id: a verified token's `sub`, 1–255 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.chars().count() <= MAX_SUBJECT_CHARS
+            && !raw.chars().any(char::is_control);
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -403,6 +439,14 @@ mod tests {
         assert!(
             time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).is_ok()
         );
+    }
+
+    #[test]
+    fn user_ids_are_bounded_and_printable() {
+        assert!(UserId::parse("auth0|5f3c").is_some());
+        assert!(UserId::parse("").is_none());
+        assert!(UserId::parse("a\nb").is_none());
+        assert!(UserId::parse(&"u".repeat(256)).is_none());
     }
 
     #[test]

@@ -1,0 +1,57 @@
+//! `PUT /cart/items/{product_id}` with `{"quantity": 1..=99}`: set one line of the caller's cart
+//! and answer with the whole cart.
+//!
+//! A GetItem (the product must exist: 404 otherwise), one UpdateItem on the cart (a PutItem for a
+//! first line), and one BatchGetItem to price the answer. The cart holds at most
+//! [`MAX_CART_LINES`](shared::domain::MAX_CART_LINES) products (422 past that), enforced inside
+//! DynamoDB so concurrent requests cannot overshoot it.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::Authenticator;
+use shared::domain::{MAX_CART_LINES, Quantity};
+use shared::store::{CartChange, GetProduct, GetProducts, SetCartLine};
+use shared::{ApiError, App, http, pricing};
+use std::convert::Infallible;
+
+/// Any signed-in user: 401 without a valid bearer token.
+pub async fn handle<S: GetProduct + SetCartLine + GetProducts + Sync>(
+    app: &App<S>,
+    auth: &Authenticator,
+    req: Request,
+) -> Result<Response<Body>, Infallible> {
+    http::finish(respond(app, auth, &req).await)
+}
+
+async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
+    app: &App<S>,
+    auth: &Authenticator,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    http::require_method(req, "PUT")?;
+    let caller = auth.authenticate(req.headers()).await?;
+    let product_id = http::product_id(req, "product_id")?;
+    let quantity = Quantity::parse_body(&http::json_body(req)?).map_err(ApiError::Validation)?;
+    if app.store().get_product(&product_id).await?.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no product has id {product_id}"
+        )));
+    }
+    let cart = match app
+        .store()
+        .set_cart_line(caller.user(), &product_id, quantity)
+        .await?
+    {
+        CartChange::Updated(cart) => cart,
+        CartChange::Full => {
+            return Err(ApiError::Unprocessable {
+                kind: "cart-full",
+                detail: format!(
+                    "a cart holds at most {MAX_CART_LINES} different products; remove one first"
+                ),
+            });
+        }
+    };
+    let view = pricing::cart_view(app.store(), &cart, app.config().currency().as_str()).await?;
+    http::json(StatusCode::OK, &view)
+}

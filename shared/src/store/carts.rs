@@ -1,0 +1,210 @@
+//! Cart items: one per user, `PK = USER#<sub>`, `SK = CART`, lines as a map of product id → quantity.
+
+use super::keys::{CART_SK, user_pk};
+use super::{
+    CartChange, DynamoStore, GetCart, Item, RemoveCartLine, SetCartLine, StoreError, batch_get,
+    to_item,
+};
+use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, UserId, now_rfc3339};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const ENTITY: &str = "cart";
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct CartItem {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    pub entity: String,
+    pub lines: BTreeMap<String, u32>,
+    pub version: u64,
+    pub updated_at: String,
+}
+
+impl CartItem {
+    pub(super) fn into_cart(self) -> Cart {
+        Cart {
+            lines: self.lines,
+            version: self.version,
+        }
+    }
+}
+
+pub(super) fn cart_key(user: &UserId) -> Result<Item, StoreError> {
+    to_item(&super::keys::Key {
+        pk: user_pk(user),
+        sk: CART_SK.to_owned(),
+    })
+}
+
+pub(super) fn cart_from_item(item: Item) -> Result<Cart, StoreError> {
+    serde_dynamo::from_item::<_, CartItem>(item)
+        .map(CartItem::into_cart)
+        .map_err(StoreError::corrupt)
+}
+
+impl GetCart for DynamoStore {
+    async fn get_cart(&self, user: &UserId) -> Result<Cart, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(cart_key(user)?))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        out.item
+            .map(cart_from_item)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+}
+
+/// How many times a cart write retries after losing a race with another write to the same cart.
+const CART_WRITE_ATTEMPTS: usize = 4;
+
+impl SetCartLine for DynamoStore {
+    async fn set_cart_line(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+        quantity: Quantity,
+    ) -> Result<CartChange, StoreError> {
+        for _ in 0..CART_WRITE_ATTEMPTS {
+            let now = now_rfc3339();
+            // The common case, one UpdateItem: set the line, unless that would add a line to a full
+            // cart; `size()` of a map counts its entries, so the cap holds under concurrency too.
+            let updated = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(cart_key(user)?))
+                .update_expression("SET #lines.#pid = :q, #version = #version + :one, #updated = :now")
+                .condition_expression("attribute_exists(#lines) AND (attribute_exists(#lines.#pid) OR size(#lines) < :cap)")
+                .expression_attribute_names("#lines", "lines")
+                .expression_attribute_names("#pid", product.as_str())
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_names("#updated", "updated_at")
+                .expression_attribute_values(":q", AttributeValue::N(quantity.get().to_string()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":now", AttributeValue::S(now.clone()))
+                .expression_attribute_values(":cap", AttributeValue::N(MAX_CART_LINES.to_string()))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            let current = match updated {
+                Ok(out) => {
+                    return cart_from_item(out.attributes.unwrap_or_default())
+                        .map(CartChange::Updated);
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                    _ => return Err(StoreError::from_sdk(err)),
+                },
+            };
+            match current {
+                // No cart yet: create it, unless another request just did (then update it).
+                None => {
+                    let item = to_item(&CartItem {
+                        pk: user_pk(user),
+                        sk: CART_SK.to_owned(),
+                        entity: ENTITY.to_owned(),
+                        lines: BTreeMap::from([(product.as_str().to_owned(), quantity.get())]),
+                        version: 1,
+                        updated_at: now,
+                    })?;
+                    let created = self
+                        .client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(item.clone()))
+                        .condition_expression("attribute_not_exists(PK)")
+                        .send()
+                        .await;
+                    match created {
+                        Ok(_) => return cart_from_item(item).map(CartChange::Updated),
+                        Err(err)
+                            if err
+                                .as_service_error()
+                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                        {
+                            continue;
+                        }
+                        Err(err) => return Err(StoreError::from_sdk(err)),
+                    }
+                }
+                Some(item) => {
+                    let cart = cart_from_item(item)?;
+                    if cart.lines.len() >= MAX_CART_LINES
+                        && !cart.lines.contains_key(product.as_str())
+                    {
+                        return Ok(CartChange::Full);
+                    }
+                    // Raced with a concurrent change that made room: try again.
+                }
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the cart kept changing under concurrent writes".into(),
+        ))
+    }
+}
+
+impl RemoveCartLine for DynamoStore {
+    async fn remove_cart_line(&self, user: &UserId, product: &ProductId) -> Result<(), StoreError> {
+        let removed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(cart_key(user)?))
+            .update_expression("REMOVE #lines.#pid SET #version = #version + :one, #updated = :now")
+            .condition_expression("attribute_exists(#lines.#pid)")
+            .expression_attribute_names("#lines", "lines")
+            .expression_attribute_names("#pid", product.as_str())
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#updated", "updated_at")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", AttributeValue::S(now_rfc3339()))
+            .send()
+            .await;
+        match removed {
+            Ok(_) => Ok(()),
+            // The line (or the whole cart) was not there: deleting it is already done.
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(StoreError::from_sdk(err)),
+        }
+    }
+}
+
+/// Reads a user's cart and another item of their partition in one round trip.
+pub(super) async fn cart_and(
+    store: &DynamoStore,
+    user: &UserId,
+    other: Item,
+) -> Result<(Cart, Option<Item>), StoreError> {
+    let cart_key = cart_key(user)?;
+    let mut found = batch_get(store, vec![cart_key.clone(), other.clone()]).await?;
+    let key_of = |item: &Item| (item.get("PK").cloned(), item.get("SK").cloned());
+    let mut cart = Cart::default();
+    let mut rest = None;
+    for item in found.drain(..) {
+        if key_of(&item) == key_of(&cart_key) {
+            cart = cart_from_item(item)?;
+        } else if key_of(&item) == key_of(&other) {
+            rest = Some(item);
+        }
+    }
+    Ok((cart, rest))
+}
