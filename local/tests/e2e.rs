@@ -162,6 +162,105 @@ async fn the_catalog_round_trip_over_http() {
 }
 
 #[tokio::test]
+async fn shopping_over_http_cart_checkout_retry_cancel() {
+    let dir = temp_dir("shop");
+    let api = start(options(dir.clone(), true)).await;
+    let http = Client::new();
+    let url = |path: &str| format!("{}{path}", api.url);
+    let alice = bearer(&api, &TokenSpec::user("alice"));
+    let bob = bearer(&api, &TokenSpec::user("bob"));
+
+    assert_eq!(
+        http.get(url("/cart")).send().await.expect("GET").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let cart: Value = http
+        .put(url("/cart/items/espresso-cup"))
+        .header("authorization", &alice)
+        .json(&json!({"quantity": 2}))
+        .send()
+        .await
+        .expect("PUT")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(cart["items"][0]["quantity"], 2);
+    let total = cart["total"].as_i64().expect("a total");
+
+    let place = || {
+        http.post(url("/orders"))
+            .header("authorization", &alice)
+            .header("idempotency-key", "e2e-order-1")
+            .json(&json!({"expected_total": total}))
+    };
+    let placed = place().send().await.expect("POST");
+    assert_eq!(placed.status(), StatusCode::CREATED);
+    let location = placed.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let order: Value = placed.json().await.expect("JSON");
+    // The client retries (say its connection dropped): same response, no second order.
+    let retried = place().send().await.expect("POST");
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    assert_eq!(retried.json::<Value>().await.expect("JSON"), order);
+
+    let listing: Value = http
+        .get(url("/orders"))
+        .header("authorization", &alice)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(listing["items"].as_array().map(Vec::len), Some(1));
+    let fetched = http
+        .get(url(&location))
+        .header("authorization", &alice)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(fetched.status(), StatusCode::OK);
+    assert_eq!(
+        http.get(url(&location))
+            .header("authorization", &bob)
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let cancelled = http
+        .post(url(&format!("{location}/cancel")))
+        .header("authorization", &alice)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        cancelled.json::<Value>().await.expect("JSON")["status"],
+        "cancelled"
+    );
+    let product: Value = http
+        .get(url("/products/espresso-cup"))
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        product["stock"], 120,
+        "the demo stock is back after the cancel"
+    );
+    api.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn on_disk_data_and_the_signing_key_survive_a_restart() {
     let dir = temp_dir("restart");
     let http = Client::new();
@@ -272,6 +371,17 @@ async fn hostile_input_never_produces_a_server_error() {
         "/products?limit=1&limit=1",
         "/products/espresso-cup/extra",
         "/",
+        "/cart",
+        "/cart/items/espresso-cup",
+        "/cart/items/%00",
+        "/cart/items/",
+        "/orders",
+        "/orders?limit=0",
+        "/orders?cursor=AAAA",
+        "/orders/0196b3a2-6c1e-7d4f-8a2b-3c4d5e6f7a8b",
+        "/orders/not-an-id",
+        "/orders/0196b3a2-6c1e-7d4f-8a2b-3c4d5e6f7a8b/cancel",
+        "/orders/%2e%2e/cancel",
     ];
     let bodies: [(&str, &str); 9] = [
         ("application/json", "{}"),
@@ -310,6 +420,8 @@ async fn hostile_input_never_produces_a_server_error() {
         ("authorization", "Bearer"),
         ("authorization", "Bearer a.b.c"),
         ("authorization", admin.as_str()),
+        ("idempotency-key", "k"),
+        ("idempotency-key", "bad key"),
     ];
     let mut sent = 0;
     for path in paths {

@@ -916,19 +916,29 @@ async fn the_key_set_is_fetched_once_at_start_and_a_rotation_is_picked_up() {
 
 #[tokio::test]
 async fn an_unknown_kid_flood_fetches_at_most_once_per_window() {
+    let window = Duration::from_secs(2);
     let server = KeyServer::start(Serve::Keys(jwks(&["rsa-a"]))).await;
-    let auth = from_url(&server.url, Duration::from_secs(2)).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await; // let the window from init pass
+    let auth = from_url(&server.url, window).await;
+    // Tokens are signed up front, so the flood itself takes milliseconds.
+    let forged = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                sign(
+                    Algorithm::RS256,
+                    &rsa("rsa-untrusted"),
+                    rs_header(&format!("{prefix}-{i}")),
+                    claims(),
+                )
+            })
+            .collect()
+    };
+    let (flood, more) = (forged("random", 200), forged("again", 50));
+    tokio::time::sleep(window + Duration::from_millis(100)).await; // let the window from init pass
+    let started = std::time::Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..200 {
+    for token in flood {
         let auth = auth.clone();
         tasks.push(tokio::spawn(async move {
-            let token = sign(
-                Algorithm::RS256,
-                &rsa("rsa-untrusted"),
-                rs_header(&format!("random-{i}")),
-                claims(),
-            );
             auth.authenticate(&bearer(&token)).await
         }));
     }
@@ -938,17 +948,24 @@ async fn an_unknown_kid_flood_fetches_at_most_once_per_window() {
             Err(AuthError::Invalid(Rejection::UnknownKey))
         );
     }
-    assert_eq!(server.hits(), 2, "200 concurrent misses share one fetch");
-    for i in 0..50 {
-        let token = sign(
-            Algorithm::RS256,
-            &rsa("rsa-untrusted"),
-            rs_header(&format!("again-{i}")),
-            claims(),
+    for token in more {
+        assert_eq!(
+            auth.authenticate(&bearer(&token)).await,
+            Err(AuthError::Invalid(Rejection::UnknownKey))
         );
-        let _ = auth.authenticate(&bearer(&token)).await;
     }
-    assert_eq!(server.hits(), 2, "no more fetches inside the window");
+    // One fetch at init, then at most one per window that the flood spanned (on a loaded machine
+    // the flood may outlast a window; the bound still holds).
+    let windows = 1 + (started.elapsed().as_millis() / window.as_millis()) as usize;
+    assert!(
+        server.hits() >= 2,
+        "the first miss after the window fetches"
+    );
+    assert!(
+        server.hits() <= 1 + windows,
+        "{} fetches for {windows} window(s)",
+        server.hits()
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,127 @@
+//! Black-box tests of `POST /orders/{id}/cancel` against a real embedded DynamoDB engine.
+
+use cancel_order::handle;
+use devkit::apigw::Call;
+use devkit::{
+    TestApp, body_json, place_order, request_from_event_json_with, seed_product, spawn_app,
+    stock_of,
+};
+use lambda_http::{Body, Response};
+use std::sync::Arc;
+
+/// The order id in `events/cancel-order.json`, replaced by a real one before the event is fed.
+const EVENT_ORDER_ID: &str = "0196b3a2-6c1e-7d4f-8a2b-3c4d5e6f7a8b";
+
+async fn cancel(t: &TestApp, sub: &str, id: &str) -> Response<Body> {
+    let call = Call::new(
+        "POST",
+        "/orders/{id}/cancel",
+        &format!("/orders/{id}/cancel"),
+    )
+    .header("authorization", &t.user_bearer(sub));
+    handle(&t.app, &t.auth, call.request().expect("valid event"))
+        .await
+        .expect("infallible")
+}
+
+#[tokio::test]
+async fn the_sample_event_cancels_and_restores_stock_once() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    seed_product(&t.app, "p2", "Q", 100, 10).await;
+    let order = place_order(&t.app, "alice", &[("p1", 3), ("p2", 1)]).await;
+    assert_eq!(stock_of(&t.app, "p1").await, Some(7));
+    let event =
+        include_str!("../../../events/cancel-order.json").replace(EVENT_ORDER_ID, &order.id);
+    let bearer = t.user_bearer("alice");
+    let response = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(&event, &bearer),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(response.status(), 200);
+    let body = body_json(&response);
+    assert_eq!(body["status"], "cancelled");
+    assert!(body["cancelled_at"].is_string());
+    assert_eq!(
+        (stock_of(&t.app, "p1").await, stock_of(&t.app, "p2").await),
+        (Some(10), Some(10))
+    );
+    // Again: the same cancelled order, and no second restock.
+    let again = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(&event, &bearer),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(again.status(), 200);
+    assert_eq!(body_json(&again), body);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10));
+}
+
+#[tokio::test]
+async fn concurrent_cancels_restore_stock_once() {
+    let t = Arc::new(spawn_app().await);
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let order = place_order(&t.app, "alice", &[("p1", 4)]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (t, id) = (t.clone(), order.id.clone());
+        tasks.push(tokio::spawn(async move {
+            cancel(&t, "alice", &id).await.status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.expect("ran"), 200);
+    }
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10));
+}
+
+#[tokio::test]
+async fn a_deleted_product_gets_no_stock_back_and_does_not_block_the_cancel() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "kept", "Kept", 100, 10).await;
+    seed_product(&t.app, "gone", "Gone", 100, 10).await;
+    let order = place_order(&t.app, "alice", &[("kept", 2), ("gone", 2)]).await;
+    {
+        use shared::store::DeleteProduct;
+        let id = shared::domain::ProductId::parse("gone").expect("id");
+        t.app
+            .store()
+            .delete_product(&id, &shared::domain::Precondition::None)
+            .await
+            .expect("deleted");
+    }
+    assert_eq!(cancel(&t, "alice", &order.id).await.status(), 200);
+    assert_eq!(stock_of(&t.app, "kept").await, Some(10));
+    assert_eq!(
+        stock_of(&t.app, "gone").await,
+        None,
+        "not resurrected by the restock"
+    );
+}
+
+#[tokio::test]
+async fn nobody_else_can_cancel_an_order() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let order = place_order(&t.app, "alice", &[("p1", 1)]).await;
+    assert_eq!(cancel(&t, "bob", &order.id).await.status(), 404);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(9));
+    assert_eq!(cancel(&t, "alice", "nope").await.status(), 400);
+    let anonymous = Call::new(
+        "POST",
+        "/orders/{id}/cancel",
+        &format!("/orders/{}/cancel", order.id),
+    );
+    assert_eq!(
+        handle(&t.app, &t.auth, anonymous.request().expect("event"))
+            .await
+            .expect("infallible")
+            .status(),
+        401
+    );
+}

@@ -1,0 +1,490 @@
+//! Black-box tests of `POST /orders` against a real embedded DynamoDB engine: every status, the
+//! idempotency contract, contention, and user isolation.
+
+use devkit::apigw::Call;
+use devkit::{
+    TestApp, add_to_cart, body_json, header, request_from_event_json_with, seed_product, spawn_app,
+    stock_of,
+};
+use lambda_http::{Body, Response};
+use place_order::handle;
+use serde_json::{Value, json};
+use shared::store::{GetCart, ListOrders};
+use std::sync::Arc;
+
+fn call(t: &TestApp, sub: &str, key: Option<&str>) -> Call {
+    let mut call =
+        Call::new("POST", "/orders", "/orders").header("authorization", &t.user_bearer(sub));
+    if let Some(key) = key {
+        call = call.header("idempotency-key", key);
+    }
+    call
+}
+
+async fn send(t: &TestApp, call: Call) -> Response<Body> {
+    handle(&t.app, &t.auth, call.request().expect("valid event"))
+        .await
+        .expect("infallible")
+}
+
+async fn order(t: &TestApp, sub: &str, key: &str) -> Response<Body> {
+    send(t, call(t, sub, Some(key))).await
+}
+
+async fn order_count(t: &TestApp, sub: &str) -> usize {
+    t.app
+        .store()
+        .list_orders(&devkit::user(sub), None, 100)
+        .await
+        .expect("orders")
+        .items
+        .len()
+}
+
+async fn cart_lines(t: &TestApp, sub: &str) -> usize {
+    t.app
+        .store()
+        .get_cart(&devkit::user(sub))
+        .await
+        .expect("cart")
+        .lines
+        .len()
+}
+
+#[tokio::test]
+async fn the_sample_event_places_the_order_once() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "espresso-cup", "Espresso cup", 900, 10).await;
+    add_to_cart(&t.app, "alice", "espresso-cup", 2).await;
+    let event = include_str!("../../../events/place-order.json");
+    let bearer = t.user_bearer("alice");
+    let response = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &bearer),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(response.status(), 201);
+    let body = body_json(&response);
+    let id = body["id"].as_str().expect("an id").to_owned();
+    assert_eq!(header(&response, "location"), format!("/orders/{id}"));
+    assert_eq!(body["status"], "placed");
+    assert_eq!(body["total"], 1800);
+    assert_eq!(body["currency"], "EUR");
+    assert_eq!(
+        body["items"],
+        json!([{"product_id": "espresso-cup", "name": "Espresso cup", "quantity": 2, "unit_price": 900, "line_total": 1800}])
+    );
+    assert!(body["created_at"].is_string());
+    assert_eq!(stock_of(&t.app, "espresso-cup").await, Some(8));
+    assert_eq!(cart_lines(&t, "alice").await, 0, "the cart is emptied");
+
+    // The same event again: the original response, and nothing else happens.
+    let again = handle(
+        &t.app,
+        &t.auth,
+        request_from_event_json_with(event, &bearer),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(again.status(), 201);
+    assert_eq!(body_json(&again), body);
+    assert_eq!(header(&again, "location"), format!("/orders/{id}"));
+    assert_eq!(header(&again, "idempotent-replayed"), "true");
+    assert_eq!(stock_of(&t.app, "espresso-cup").await, Some(8));
+    assert_eq!(order_count(&t, "alice").await, 1);
+}
+
+#[tokio::test]
+async fn the_idempotency_key_is_required_and_checked() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    for bad in [
+        None,
+        Some(""),
+        Some("has space"),
+        Some("é"),
+        Some(&"k".repeat(256) as &str),
+    ] {
+        let mut c = Call::new("POST", "/orders", "/orders")
+            .header("authorization", &t.user_bearer("alice"));
+        if let Some(key) = bad {
+            c = c.header("idempotency-key", key);
+        }
+        let response = send(&t, c).await;
+        assert_eq!(response.status(), 400, "{bad:?}");
+        assert_eq!(
+            body_json(&response)["errors"][0]["field"],
+            "Idempotency-Key"
+        );
+    }
+    // API Gateway joins a repeated header with commas, so `k1` twice arrives as the one key
+    // "k1,k1": consistent across retries, which is all idempotency needs.
+    assert_eq!(order_count(&t, "alice").await, 0);
+}
+
+#[tokio::test]
+async fn an_empty_cart_is_422_and_a_token_is_required() {
+    let t = spawn_app().await;
+    let response = order(&t, "alice", "k1").await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(
+        body_json(&response)["type"],
+        "tag:stateless-shop,2026:problem:cart-empty"
+    );
+    let anonymous = Call::new("POST", "/orders", "/orders").header("idempotency-key", "k1");
+    assert_eq!(send(&t, anonymous).await.status(), 401);
+}
+
+#[tokio::test]
+async fn insufficient_stock_is_409_naming_the_products_and_changes_nothing() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "plenty", "Plenty", 100, 50).await;
+    seed_product(&t.app, "scarce", "Scarce", 100, 1).await;
+    seed_product(&t.app, "gone", "Gone", 100, 5).await;
+    add_to_cart(&t.app, "alice", "plenty", 2).await;
+    add_to_cart(&t.app, "alice", "scarce", 3).await;
+    add_to_cart(&t.app, "alice", "gone", 1).await;
+    {
+        use shared::store::DeleteProduct;
+        let id = shared::domain::ProductId::parse("gone").expect("id");
+        t.app
+            .store()
+            .delete_product(&id, &shared::domain::Precondition::None)
+            .await
+            .expect("deleted");
+    }
+    let response = order(&t, "alice", "k1").await;
+    assert_eq!(response.status(), 409);
+    let body = body_json(&response);
+    assert_eq!(
+        body["type"],
+        "tag:stateless-shop,2026:problem:insufficient-stock"
+    );
+    let products: Vec<Value> = body["products"].as_array().expect("products").clone();
+    assert_eq!(products.len(), 2, "{body}");
+    assert!(products.contains(&json!({"product_id": "scarce", "problem": "insufficient-stock", "requested": 3, "available": 1})));
+    assert!(products.contains(
+        &json!({"product_id": "gone", "problem": "unavailable", "requested": 1, "available": 0})
+    ));
+    assert_eq!(stock_of(&t.app, "plenty").await, Some(50));
+    assert_eq!(stock_of(&t.app, "scarce").await, Some(1));
+    assert_eq!(cart_lines(&t, "alice").await, 3);
+    assert_eq!(order_count(&t, "alice").await, 0);
+
+    // The failed attempt left nothing behind: once the cart is fixed, the same key works.
+    use shared::store::RemoveCartLine;
+    for p in ["scarce", "gone"] {
+        let id = shared::domain::ProductId::parse(p).expect("id");
+        t.app
+            .store()
+            .remove_cart_line(&devkit::user("alice"), &id)
+            .await
+            .expect("removed");
+    }
+    assert_eq!(order(&t, "alice", "k1").await.status(), 201);
+}
+
+#[tokio::test]
+async fn expected_total_guards_against_price_changes() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 2).await;
+    let stale = send(
+        &t,
+        call(&t, "alice", Some("k1")).json(&json!({"expected_total": 900})),
+    )
+    .await;
+    assert_eq!(stale.status(), 409);
+    let body = body_json(&stale);
+    assert_eq!(
+        body["type"],
+        "tag:stateless-shop,2026:problem:total-changed"
+    );
+    assert_eq!(body["total"], 1000);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10));
+    let current = send(
+        &t,
+        call(&t, "alice", Some("k1")).json(&json!({"expected_total": 1000})),
+    )
+    .await;
+    assert_eq!(
+        current.status(),
+        201,
+        "the failed attempt did not use up the key"
+    );
+    let bad = send(
+        &t,
+        call(&t, "alice", Some("k2")).json(&json!({"expected_total": "1000"})),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn one_key_with_a_different_request_is_422() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    assert_eq!(
+        send(
+            &t,
+            call(&t, "alice", Some("k1")).json(&json!({"expected_total": 500}))
+        )
+        .await
+        .status(),
+        201
+    );
+    let other = send(
+        &t,
+        call(&t, "alice", Some("k1")).json(&json!({"expected_total": 999})),
+    )
+    .await;
+    assert_eq!(other.status(), 422);
+    assert_eq!(
+        body_json(&other)["type"],
+        "tag:stateless-shop,2026:problem:idempotency-key-reused"
+    );
+    // The same meaning in other bytes is the same request.
+    let same = send(
+        &t,
+        call(&t, "alice", Some("k1"))
+            .header("content-type", "application/json")
+            .body("{ \"expected_total\" : 500 }"),
+    )
+    .await;
+    assert_eq!(same.status(), 201);
+    assert_eq!(order_count(&t, "alice").await, 1);
+}
+
+#[tokio::test]
+async fn keys_belong_to_their_user() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let alices = order(&t, "alice", "shared-key").await;
+    assert_eq!(alices.status(), 201);
+    // Bob sends the same key: he gets his own outcome (his cart is empty), never alice's order.
+    let bobs = order(&t, "bob", "shared-key").await;
+    assert_eq!(bobs.status(), 422);
+    assert_ne!(body_json(&bobs).get("id"), body_json(&alices).get("id"));
+    add_to_cart(&t.app, "bob", "p1", 2).await;
+    let bobs = order(&t, "bob", "shared-key").await;
+    assert_eq!(bobs.status(), 201);
+    assert_ne!(body_json(&bobs)["id"], body_json(&alices)["id"]);
+    assert_eq!(
+        (order_count(&t, "alice").await, order_count(&t, "bob").await),
+        (1, 1)
+    );
+}
+
+#[tokio::test]
+async fn fifty_buyers_of_ten_items_make_exactly_ten_orders() {
+    let t = Arc::new(spawn_app().await);
+    seed_product(&t.app, "hot", "Hot item", 100, 10).await;
+    for i in 0..50 {
+        add_to_cart(&t.app, &format!("buyer-{i}"), "hot", 1).await;
+    }
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            order(&t, &format!("buyer-{i}"), &format!("key-{i}"))
+                .await
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.expect("ran"));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        40,
+        "{statuses:?}"
+    );
+    assert_eq!(stock_of(&t.app, "hot").await, Some(0));
+    let mut orders = 0;
+    for i in 0..50 {
+        orders += order_count(&t, &format!("buyer-{i}")).await;
+    }
+    assert_eq!(orders, 10);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_retries_of_one_key_make_one_order() {
+    let t = Arc::new(spawn_app().await);
+    seed_product(&t.app, "p1", "P", 700, 100).await;
+    add_to_cart(&t.app, "alice", "p1", 3).await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let response = order(&t, "alice", "retry-me").await;
+            let status = response.status().as_u16();
+            (
+                status,
+                if status == 201 {
+                    Some(body_json(&response))
+                } else {
+                    None
+                },
+                header(&response, "retry-after").to_owned(),
+            )
+        }));
+    }
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let (status, body, retry_after) = task.await.expect("ran");
+        match status {
+            201 => bodies.push(body.expect("a body")),
+            409 => assert_eq!(
+                retry_after, "1",
+                "an in-flight duplicate says when to retry"
+            ),
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(!bodies.is_empty());
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "every 201 is the original response"
+    );
+    assert_eq!(order_count(&t, "alice").await, 1);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(97));
+}
+
+#[tokio::test]
+async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
+    // What the handler relies on when a write lands between its read and its commit.
+    use shared::domain::{
+        IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus,
+    };
+    use shared::store::{Checkout, CheckoutPlan, CommitOutcome, LineReason, LineRejection};
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let user = devkit::user("alice");
+    let key = IdempotencyKey::parse("k1").expect("key");
+    let (cart, _) = t
+        .app
+        .store()
+        .checkout_state(&user, &key)
+        .await
+        .expect("state");
+    let order_at = |price: i64| Order {
+        id: OrderId::new().to_string(),
+        items: vec![OrderLine {
+            product_id: "p1".into(),
+            name: "P".into(),
+            quantity: 1,
+            unit_price: price,
+            line_total: price,
+        }],
+        total: price,
+        currency: "EUR".into(),
+        status: OrderStatus::Placed,
+        created_at: shared::domain::now_rfc3339(),
+        cancelled_at: None,
+    };
+    let record = IdempotencyRecord {
+        fingerprint: "f".into(),
+        status: 201,
+        body: "{}".into(),
+        location: None,
+    };
+    let stale_price = order_at(400);
+    let plan = CheckoutPlan {
+        user: &user,
+        key: &key,
+        cart_version: cart.version,
+        order: &stale_price,
+        record: &record,
+    };
+    assert_eq!(
+        t.app.store().commit_checkout(&plan).await.expect("answers"),
+        CommitOutcome::LinesRejected(vec![LineRejection {
+            product_id: "p1".into(),
+            reason: LineReason::PriceChanged { price: 500 }
+        }])
+    );
+    let current = order_at(500);
+    let stale_cart = CheckoutPlan {
+        user: &user,
+        key: &key,
+        cart_version: cart.version + 1,
+        order: &current,
+        record: &record,
+    };
+    assert_eq!(
+        t.app
+            .store()
+            .commit_checkout(&stale_cart)
+            .await
+            .expect("answers"),
+        CommitOutcome::CartChanged
+    );
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10), "nothing changed");
+    let good = CheckoutPlan {
+        user: &user,
+        key: &key,
+        cart_version: cart.version,
+        order: &current,
+        record: &record,
+    };
+    assert_eq!(
+        t.app.store().commit_checkout(&good).await.expect("answers"),
+        CommitOutcome::Committed
+    );
+    // Once recorded, the key cannot be committed again, even with a fresh cart and order.
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let (cart, existing) = t
+        .app
+        .store()
+        .checkout_state(&user, &key)
+        .await
+        .expect("state");
+    assert!(existing.is_some());
+    let again = order_at(500);
+    let plan = CheckoutPlan {
+        user: &user,
+        key: &key,
+        cart_version: cart.version,
+        order: &again,
+        record: &record,
+    };
+    assert_eq!(
+        t.app.store().commit_checkout(&plan).await.expect("answers"),
+        CommitOutcome::KeyTaken
+    );
+    assert_eq!(stock_of(&t.app, "p1").await, Some(9));
+}
+
+#[tokio::test]
+async fn a_checkout_changes_the_products_etag() {
+    let t = spawn_app().await;
+    let before = seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    assert_eq!(order(&t, "alice", "k1").await.status(), 201);
+    use shared::store::GetProduct;
+    let after = t
+        .app
+        .store()
+        .get_product(&shared::domain::ProductId::parse("p1").expect("id"))
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_ne!(
+        after.etag, before.etag,
+        "stock changed, so the representation's tag changed"
+    );
+    assert_eq!(after.value.version, before.value.version + 1);
+}
