@@ -1,14 +1,20 @@
 //! The single-table design: key attributes, the one index, and every item type.
 //!
-//! | item             | PK               | SK        | GSI1PK     | GSI1SK | other attributes |
-//! |------------------|------------------|-----------|------------|--------|------------------|
-//! | product          | `PRODUCT#<id>`   | `PRODUCT` | `PRODUCTS` | `<id>` | `entity`="product", `id`, `name`, `description`, `price`, `currency`, `stock`, `version`, `updated_at`, `etag` |
+//! | item        | PK             | SK                   | GSI1PK     | GSI1SK | other attributes |
+//! |-------------|----------------|----------------------|------------|--------|------------------|
+//! | product     | `PRODUCT#<id>` | `PRODUCT`            | `PRODUCTS` | `<id>` | `entity`="product", `id`, `name`, `description`, `price`, `currency`, `stock`, `version`, `updated_at`, `etag` |
+//! | cart        | `USER#<sub>`   | `CART`               |            |        | `entity`="cart", `lines` (map product id → quantity), `version`, `updated_at` |
+//! | order       | `USER#<sub>`   | `ORDER#<order id>`   |            |        | `entity`="order", `id`, `items` (list of lines), `total`, `currency`, `status`, `created_at`, `cancelled_at` |
+//! | idempotency | `USER#<sub>`   | `IDEMPOTENCY#<key>`  |            |        | `entity`="idempotency", `fingerprint`, `status`, `body`, `location`, `expires_at` (TTL) |
 //!
 //! - Point reads and writes of a product use the base table key (one item per partition).
 //! - `GSI1` (projection ALL) lists products in id order: one `Query` per page, no `Scan`. It is sparse:
-//!   only items that carry `GSI1PK` appear in it, so later item types (carts, orders) stay out.
-//! - `expires_at` (epoch seconds) is the table's TTL attribute, reserved for records that expire
-//!   (idempotency records in the checkout work); no product has it.
+//!   only items that carry `GSI1PK` appear in it, so carts, orders and records stay out.
+//! - Everything a user owns shares the partition `USER#<sub>`: a request can only ever name its
+//!   caller's partition, which is what keeps one user's cart, orders and keys from another's.
+//!   Order ids are UUIDv7, so `ORDER#…` sorts by time and "newest first" is a reverse range read.
+//! - `expires_at` (epoch seconds) is the table's TTL attribute: idempotency records expire 24 h
+//!   after the order they answer. TTL deletion can lag, so reads also ignore expired records.
 //!
 //! `template.yaml` declares the same table; a test in the `local` crate fails if the two disagree.
 
