@@ -1,6 +1,6 @@
 //! Prices a cart from the catalog as it is now: shared by every route that answers with the cart.
 
-use crate::domain::{Cart, CartView, ProductId};
+use crate::domain::{Cart, CartView};
 use crate::error::ApiError;
 use crate::store::GetProducts;
 
@@ -11,13 +11,8 @@ pub async fn cart_view<S: GetProducts + Sync>(
     currency: &str,
 ) -> Result<CartView, ApiError> {
     let ids = cart
-        .lines
-        .keys()
-        .map(|id| {
-            ProductId::parse(id)
-                .map_err(|e| ApiError::Internal(format!("stored cart line: {e}").into()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .product_ids()
+        .map_err(|e| ApiError::Internal(format!("stored cart line: {e}").into()))?;
     let products = store.get_products(&ids).await?;
     Ok(CartView::price(cart, &products, currency))
 }

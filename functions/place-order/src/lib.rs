@@ -17,8 +17,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::Authenticator;
 use shared::domain::{
-    CheckoutRequest, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus, ProductId,
-    now_rfc3339,
+    CheckoutRequest, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus, now_rfc3339,
 };
 use shared::store::{
     Checkout, CheckoutPlan, CommitOutcome, GetProducts, LineReason, LineRejection,
@@ -64,13 +63,8 @@ async fn respond<S: Checkout + GetProducts + Sync>(
             });
         }
         let ids = cart
-            .lines
-            .keys()
-            .map(|id| {
-                ProductId::parse(id)
-                    .map_err(|e| ApiError::Internal(format!("stored cart line: {e}").into()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+            .product_ids()
+            .map_err(|e| ApiError::Internal(format!("stored cart line: {e}").into()))?;
         let products = app.store().get_products(&ids).await?;
 
         // Check what the read shows first, so the client hears of every short line at once; the

@@ -62,6 +62,17 @@ pub struct Cart {
     pub version: u64,
 }
 
+impl Cart {
+    /// The products in the cart, in id order. Stored ids were validated when they were added, so
+    /// an error here means a corrupt item.
+    pub fn product_ids(&self) -> Result<Vec<super::ProductId>, FieldError> {
+        self.lines
+            .keys()
+            .map(|id| super::ProductId::parse(id))
+            .collect()
+    }
+}
+
 /// One line of `GET /cart`, priced from the catalog as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartLineView {

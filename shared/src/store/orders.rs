@@ -5,7 +5,7 @@ use super::keys::{IDEMPOTENCY_SK_PREFIX, Key, ORDER_SK_PREFIX, user_pk};
 use super::products::product_key;
 use super::{
     CancelOrder, CancelOutcome, Checkout, CheckoutPlan, CommitOutcome, DynamoStore, GetOrder, Item,
-    LineReason, LineRejection, ListOrders, OrderPage, StoreError, to_item,
+    LineReason, LineRejection, ListOrders, OrderPage, StoreError, page_fetch, page_of, to_item,
 };
 use crate::domain::{
     Cart, EntityTag, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderStatus, UserId,
@@ -376,7 +376,6 @@ impl ListOrders for DynamoStore {
         limit: usize,
     ) -> Result<OrderPage, StoreError> {
         let start = after.map(|id| order_key(user, id.as_str())).transpose()?;
-        let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
         let out = self
             .client
             .query()
@@ -388,19 +387,16 @@ impl ListOrders for DynamoStore {
             .expression_attribute_values(":prefix", s(ORDER_SK_PREFIX))
             .scan_index_forward(false)
             .set_exclusive_start_key(start)
-            .limit(fetch)
+            .limit(page_fetch(limit))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let more_in_table = out.last_evaluated_key.is_some();
-        let mut items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(order_from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let more = items.len() > limit || (more_in_table && !items.is_empty());
-        items.truncate(limit);
+        let (items, more) = page_of(
+            out.items,
+            out.last_evaluated_key.is_some(),
+            limit,
+            order_from_item,
+        )?;
         let next = match items.last() {
             Some(last) if more => Some(
                 OrderId::parse(&last.id).map_err(|e| StoreError::Internal(e.to_string().into()))?,

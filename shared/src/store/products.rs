@@ -3,7 +3,7 @@
 use super::schema::{GSI1, GSI1PK, PK};
 use super::{
     DeleteProduct, DynamoStore, GetProduct, GetProducts, ListProducts, PutOutcome, PutProduct,
-    StoreError, batch_get, condition_for, to_item,
+    StoreError, batch_get, condition_for, page_fetch, page_of, to_item,
 };
 use crate::domain::{
     Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
@@ -134,9 +134,6 @@ impl ListProducts for DynamoStore {
             })?),
             None => None,
         };
-        // Ask for one more than the page: if it comes back, there is a next page, and the client is
-        // never handed a cursor that leads to an empty page.
-        let fetch = i32::try_from(limit.saturating_add(1)).unwrap_or(i32::MAX);
         let out = self
             .client
             .query()
@@ -146,21 +143,16 @@ impl ListProducts for DynamoStore {
             .expression_attribute_names("#pk", GSI1PK)
             .expression_attribute_values(":pk", AttributeValue::S(LISTING_PARTITION.to_owned()))
             .set_exclusive_start_key(start)
-            .limit(fetch)
+            .limit(page_fetch(limit))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let more_in_table = out.last_evaluated_key.is_some();
-        let mut items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        // DynamoDB also stops at 1 MB per query, possibly before `limit`: then it still says where to
-        // resume, and the cursor points after the last item returned.
-        let more = items.len() > limit || (more_in_table && !items.is_empty());
-        items.truncate(limit);
+        let (items, more) = page_of(
+            out.items,
+            out.last_evaluated_key.is_some(),
+            limit,
+            from_item,
+        )?;
         let next = match items.last() {
             Some(last) if more => Some(
                 ProductId::parse(&last.value.id)
