@@ -30,7 +30,7 @@ use crate::domain::{
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use std::collections::HashMap;
 
-pub use orders::IDEMPOTENCY_TTL_SECS;
+pub use orders::{IDEMPOTENCY_TTL_SECS, UserAudit};
 pub use products::ProductPage;
 
 type Item = HashMap<String, AttributeValue>;

@@ -1,0 +1,335 @@
+//! `cargo run -p chaos --release`: the statelessness proof.
+//!
+//! Builds the release function binaries and runs each as several real processes behind the
+//! harness's Runtime API and front door, against the embedded DynamoDB engine through a fault
+//! proxy per instance. Simulated shoppers browse, fill carts, check out and cancel, retrying with
+//! the same idempotency key, while instances are SIGKILLed (some right after a checkout commits)
+//! and DynamoDB calls are throttled, failed, delayed and dropped. Then the checker compares every
+//! recorded answer with the final table. Any violation fails the run, naming the requests.
+//! Finally the same workload without faults runs on 1, 2 and 4 instances per function.
+//!
+//! Only loopback addresses are used; every loop is bounded in time.
+//!
+//! Layout: `proxy` (DynamoDB fault proxy), `load` (shoppers and the request log), `checker`.
+
+mod checker;
+mod load;
+mod proxy;
+
+use clap::Parser;
+use devkit::Engine;
+use devkit::tokens::{DevIssuer, TokenSpec};
+use harness::fleet::{EnvFor, Fleet};
+use harness::front_door::FrontDoor;
+use proxy::{FaultKind, FaultLog, Faults, Proxy};
+use shared::domain::{Precondition, ProductDraft, ProductId};
+use shared::store::{GetProducts, PutProduct};
+use shared::{App, Config, DynamoStore};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Every function binary, as in the route table.
+fn functions() -> Vec<&'static str> {
+    let mut all: Vec<&str> = local::routes::ROUTES.iter().map(|r| r.function.binary()).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+#[derive(Parser, Debug, Clone)]
+#[command(name = "chaos", about = "Many instances, kills and DynamoDB faults under load; then check that nothing was lost or doubled")]
+struct Args {
+    /// Seconds of load with faults on.
+    #[arg(long, default_value_t = 45)]
+    duration: u64,
+    /// Simulated shoppers.
+    #[arg(long, default_value_t = 24)]
+    users: usize,
+    /// Instances (processes) per function.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
+    /// Products in the catalog, and the stock of each.
+    #[arg(long, default_value_t = 12)]
+    products: usize,
+    #[arg(long, default_value_t = 60)]
+    stock: i64,
+    /// Seed for the shoppers' choices and the fault schedule.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Per DynamoDB call: throttling errors.
+    #[arg(long, default_value_t = 0.03)]
+    throttle: f64,
+    /// Per DynamoDB call: DynamoDB 5xx.
+    #[arg(long, default_value_t = 0.02)]
+    server_error: f64,
+    /// Per DynamoDB call: 20–200 ms of added latency.
+    #[arg(long, default_value_t = 0.05)]
+    latency: f64,
+    /// Per DynamoDB call: connection dropped before the engine sees the request.
+    #[arg(long, default_value_t = 0.01)]
+    drop_before: f64,
+    /// Per DynamoDB call: connection dropped after the engine answered.
+    #[arg(long, default_value_t = 0.01)]
+    drop_after: f64,
+    /// Per committed transaction: SIGKILL the instance before it answers.
+    #[arg(long, default_value_t = 0.08)]
+    kill_after_commit: f64,
+    /// Milliseconds between random SIGKILLs of an instance (0: none).
+    #[arg(long, default_value_t = 1500)]
+    kill_every_ms: u64,
+    /// Seconds of each 1/2/4-instance scaling run (0: skip them).
+    #[arg(long, default_value_t = 15)]
+    scale_secs: u64,
+    /// The CI run: 25 s of faults, no scaling runs.
+    #[arg(long)]
+    quick: bool,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One environment: engine, table, fleet, front door, all on loopback.
+struct World {
+    engine: Engine,
+    store: DynamoStore,
+    fleet: Arc<Fleet>,
+    door: FrontDoor,
+    log: Arc<FaultLog>,
+    issuer: DevIssuer,
+    initial: BTreeMap<String, i64>,
+    products: Arc<Vec<String>>,
+}
+
+async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<World, BoxError> {
+    let engine = Engine::memory().await?;
+    let table = "chaos";
+    let store = DynamoStore::local(&engine.endpoint(), table);
+    store.ensure_table().await?;
+    let config = Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.to_owned()))?;
+    let app = App::new(config, store.clone());
+    let mut initial = BTreeMap::new();
+    let mut products = Vec::new();
+    for i in 0..args.products {
+        let id = format!("product-{i:02}");
+        let draft = ProductDraft::parse(&serde_json::json!({"name": format!("Product {i}"), "description": "", "price": 100 + 25 * i as i64, "stock": args.stock}))
+            .map_err(|e| format!("{e:?}"))?;
+        app.store().put_product(&ProductId::parse(&id)?, &draft, app.config().currency(), &Precondition::None).await?;
+        initial.insert(id.clone(), args.stock);
+        products.push(id);
+    }
+    let issuer = DevIssuer::generate()?;
+    let log = Arc::new(FaultLog::default());
+    let mut proxies: HashMap<(String, usize), Proxy> = HashMap::new();
+    for (n, function) in functions().into_iter().enumerate() {
+        for slot in 0..instances {
+            let seed = args.seed.wrapping_mul(1_000_003).wrapping_add((n * 64 + slot) as u64);
+            let proxy = Proxy::start(&engine.endpoint(), function, slot, faults, seed, log.clone()).await?;
+            proxies.insert((function.to_owned(), slot), proxy);
+        }
+    }
+    let endpoints: HashMap<(String, usize), String> = proxies.iter().map(|(k, p)| (k.clone(), p.endpoint())).collect();
+    let jwks = issuer.jwks().to_string();
+    let env_for: EnvFor = Arc::new(move |function, slot| {
+        let endpoint = endpoints.get(&(function.to_owned(), slot)).cloned().unwrap_or_default();
+        [
+            ("TABLE_NAME", table.to_owned()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
+            ("AWS_REGION", "eu-west-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+            ("JWT_ISSUER", devkit::tokens::DEV_ISSUER.to_owned()),
+            ("JWKS_JSON", jwks.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    });
+    let fleet = Arc::new(Fleet::start(&harness::release_dir(), &functions(), instances, env_for).await);
+    for ((function, slot), proxy) in &proxies {
+        if let Some(instance) = fleet.instance(function, *slot) {
+            let _ = proxy.instance.set(instance);
+        }
+    }
+    if !fleet.ready(Duration::from_secs(60)).await {
+        return Err("the function instances did not all start within 60 s".into());
+    }
+    let door = FrontDoor::start(fleet.clone()).await?;
+    Ok(World { engine, store, fleet, door, log, issuer, initial, products: Arc::new(products) })
+}
+
+/// Runs the shoppers for `duration`, printing progress; returns the recorder.
+async fn shop(args: &Args, world: &World, duration: Duration, kill_every: Option<Duration>, label: &str) -> Arc<load::Recorder> {
+    let recorder = Arc::new(load::Recorder::default());
+    let deadline = Instant::now() + duration;
+    let mut shoppers = Vec::new();
+    for i in 0..args.users {
+        let sub = format!("shopper-{i:03}");
+        let token = world.issuer.mint(&TokenSpec { sub: sub.clone(), admin: false, ttl_secs: 3600 });
+        let shopper = load::Shopper::new(sub, &token, &world.door.url(), args.seed ^ (i as u64 + 1) << 8, recorder.clone(), world.products.clone());
+        shoppers.push(tokio::spawn(shopper.run(deadline)));
+    }
+    let killer = kill_every.map(|every| {
+        let (fleet, log, seed) = (world.fleet.clone(), world.log.clone(), args.seed);
+        tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(seed ^ 0x6b696c6c);
+            while Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(rng.u64(every.as_millis() as u64 / 2..=every.as_millis() as u64 * 3 / 2))).await;
+                let instances = fleet.instances();
+                let victim = &instances[rng.usize(..instances.len())];
+                if victim.kill() {
+                    log.record(FaultKind::RandomKill, &victim.function, victim.slot);
+                }
+            }
+        })
+    });
+    let started = Instant::now();
+    let progress = {
+        let (recorder, log, fleet, label) = (recorder.clone(), world.log.clone(), world.fleet.clone(), label.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                eprintln!(
+                    "  [{label} {:>3}s] {} requests · {} 5xx · {} no answer · {} orders · {} faults · {} kills",
+                    started.elapsed().as_secs(),
+                    recorder.sent.load(Ordering::Relaxed),
+                    recorder.server_errors.load(Ordering::Relaxed),
+                    recorder.unknown.load(Ordering::Relaxed),
+                    recorder.orders.load(Ordering::Relaxed),
+                    log.all().len(),
+                    fleet.kills(),
+                );
+            }
+        })
+    };
+    for shopper in shoppers {
+        let _ = shopper.await;
+    }
+    if let Some(killer) = killer {
+        killer.abort();
+    }
+    progress.abort();
+    recorder
+}
+
+async fn final_state(world: &World, users: usize) -> Result<checker::FinalState, BoxError> {
+    let ids: Vec<ProductId> = world.products.iter().map(|p| ProductId::parse(p)).collect::<Result<_, _>>()?;
+    let stock = world.store.get_products(&ids).await?.into_iter().map(|(id, p)| (id, p.stock)).collect();
+    let mut audits = HashMap::new();
+    for i in 0..users {
+        let sub = format!("shopper-{i:03}");
+        let user = shared::domain::UserId::parse(&sub).ok_or("a valid user id")?;
+        audits.insert(sub, world.store.audit_user(&user).await?);
+    }
+    Ok(checker::FinalState { stock, users: audits })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = Args::parse();
+    if args.quick {
+        args.duration = 25;
+        args.scale_secs = 0;
+    }
+    match run(args).await {
+        Ok(0) => {}
+        Ok(_) => std::process::exit(1),
+        Err(err) => {
+            eprintln!("chaos: {err}");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Returns the number of violations.
+async fn run(args: Args) -> Result<usize, BoxError> {
+    let functions = functions();
+    eprintln!("chaos: building the release binaries of {} functions …", functions.len());
+    harness::build_release(&functions)?;
+    let faults = Faults {
+        throttle: args.throttle,
+        server_error: args.server_error,
+        latency: args.latency,
+        latency_ms: (20, 200),
+        drop_before: args.drop_before,
+        drop_after: args.drop_after,
+        kill_after_commit: args.kill_after_commit,
+    };
+    eprintln!(
+        "chaos: seed {}, {} shoppers, {} instances × {} functions, {} s with faults {faults:?}, a random kill every ~{} ms",
+        args.seed,
+        args.users,
+        args.instances,
+        functions.len(),
+        args.duration,
+        args.kill_every_ms
+    );
+    let world = build_world(&args, args.instances, faults).await?;
+    let kill_every = (args.kill_every_ms > 0).then(|| Duration::from_millis(args.kill_every_ms));
+    let recorder = shop(&args, &world, Duration::from_secs(args.duration), kill_every, "faults").await;
+    let records = recorder.all();
+    let faults_seen = world.log.all();
+    let (starts, kills) = (world.fleet.starts(), world.fleet.kills());
+    let state = final_state(&world, args.users).await?;
+    let violations = checker::check(&records, &world.initial, &state, &faults_seen);
+    let World { fleet, engine, .. } = world;
+    if let Ok(fleet) = Arc::try_unwrap(fleet) {
+        fleet.stop().await;
+    }
+    engine.shutdown().await;
+
+    let count = |f: &dyn Fn(&load::Record) -> bool| records.iter().filter(|r| f(r)).count();
+    let by_kind = |k: FaultKind| faults_seen.iter().filter(|f| f.kind == k).count();
+    let acked: usize = count(&|r| r.method == "POST" && r.path == "/orders" && r.status == Some(201) && !r.raw_body.is_empty());
+    let placed: usize = state.users.values().map(|a| a.orders.len()).sum();
+    println!("\n| chaos run (seed {}, {} s, {} instances per function, 2-core machine) | |", args.seed, args.duration, args.instances);
+    println!("|---|---|");
+    println!("| requests | {} |", records.len());
+    println!("| 2xx / 4xx / 5xx / no answer | {} / {} / {} / {} |",
+        count(&|r| r.status.is_some_and(|s| s < 300)),
+        count(&|r| r.status.is_some_and(|s| (400..500).contains(&s))),
+        count(&|r| r.status.is_some_and(|s| s >= 500)),
+        count(&|r| r.status.is_none()));
+    println!("| orders in the table (201 answers incl. replays) | {placed} ({acked}) |");
+    println!("| DynamoDB faults: throttled / 5xx / delayed / dropped before / dropped after | {} / {} / {} / {} / {} |",
+        by_kind(FaultKind::Throttle), by_kind(FaultKind::ServerError), by_kind(FaultKind::Latency), by_kind(FaultKind::DropBefore), by_kind(FaultKind::DropAfter));
+    println!("| instances killed: at random / right after a commit | {} / {} ({kills} in all) |", by_kind(FaultKind::RandomKill), by_kind(FaultKind::KillAfterCommit));
+    println!("| processes started (first starts + replacements) | {starts} |");
+    println!("| violations | {} |", violations.len());
+    for violation in violations.iter().take(50) {
+        println!("VIOLATION [{}] {} (requests {:?})", violation.rule, violation.detail, violation.requests);
+    }
+
+    if args.scale_secs > 0 {
+        println!("\n| instances per function | requests/s | p50 | p99 | 5xx |");
+        println!("|---|---|---|---|---|");
+        for instances in [1, 2, 4] {
+            let world = build_world(&args, instances, Faults::NONE).await?;
+            let recorder = shop(&args, &world, Duration::from_secs(args.scale_secs), None, &format!("{instances}×")).await;
+            let records = recorder.all();
+            let mut latencies: Vec<Duration> = records.iter().filter(|r| r.status.is_some()).map(|r| r.finished - r.started).collect();
+            latencies.sort_unstable();
+            println!(
+                "| {instances} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+                records.len() as f64 / args.scale_secs as f64,
+                percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+                percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+                records.iter().filter(|r| r.status.is_some_and(|s| s >= 500)).count()
+            );
+            let World { fleet, engine, .. } = world;
+            if let Ok(fleet) = Arc::try_unwrap(fleet) {
+                fleet.stop().await;
+            }
+            engine.shutdown().await;
+        }
+        println!("(2 cores run the shoppers, the front door, the engine and every instance: the figures show how load spreads, not AWS capacity.)");
+    }
+    Ok(violations.len())
+}
