@@ -26,7 +26,12 @@ pub struct Violation {
 /// different tasks).
 const SLACK: Duration = Duration::from_millis(250);
 
-pub fn check(records: &[Record], initial: &BTreeMap<String, i64>, state: &FinalState, faults: &[Fault]) -> Vec<Violation> {
+pub fn check(
+    records: &[Record],
+    initial: &BTreeMap<String, i64>,
+    state: &FinalState,
+    faults: &[Fault],
+) -> Vec<Violation> {
     let mut v = Vec::new();
     well_formed(records, &mut v);
     server_errors_explained(records, faults, &mut v);
@@ -37,7 +42,11 @@ pub fn check(records: &[Record], initial: &BTreeMap<String, i64>, state: &FinalS
 }
 
 fn violation(v: &mut Vec<Violation>, rule: &'static str, detail: String, requests: Vec<usize>) {
-    v.push(Violation { rule, detail, requests });
+    v.push(Violation {
+        rule,
+        detail,
+        requests,
+    });
 }
 
 /// Every response is a well-formed success (JSON, or empty for 204/304) or a problem document;
@@ -57,7 +66,15 @@ fn well_formed(records: &[Record], v: &mut Vec<Violation>) {
             _ => false,
         };
         if !ok {
-            violation(v, "well-formed responses", format!("{} {} → {status} {:?}: {}", r.method, r.path, r.content_type, r.raw_body), vec![r.id]);
+            violation(
+                v,
+                "well-formed responses",
+                format!(
+                    "{} {} → {status} {:?}: {}",
+                    r.method, r.path, r.content_type, r.raw_body
+                ),
+                vec![r.id],
+            );
         }
     }
 }
@@ -66,13 +83,30 @@ fn well_formed(records: &[Record], v: &mut Vec<Violation>) {
 /// request: a 502 by a kill, a 503 by a DynamoDB fault (throttling, 5xx, a dropped connection).
 fn server_errors_explained(records: &[Record], faults: &[Fault], v: &mut Vec<Violation>) {
     for r in records {
-        let Some(status) = r.status.filter(|s| *s >= 500) else { continue };
-        let served = r.served_by.as_deref().and_then(|s| s.rsplit_once('#')).and_then(|(f, slot)| Some((f, slot.parse::<usize>().ok()?)));
+        let Some(status) = r.status.filter(|s| *s >= 500) else {
+            continue;
+        };
+        let served = r
+            .served_by
+            .as_deref()
+            .and_then(|s| s.rsplit_once('#'))
+            .and_then(|(f, slot)| Some((f, slot.parse::<usize>().ok()?)));
         let explained = served.is_some_and(|(function, slot)| {
             faults.iter().any(|f| {
                 let kinds_fit = match status {
-                    502 => matches!(f.kind, FaultKind::RandomKill | FaultKind::KillAfterCommit),
-                    503 => matches!(f.kind, FaultKind::Throttle | FaultKind::ServerError | FaultKind::DropBefore | FaultKind::DropAfter),
+                    502 => matches!(
+                        f.kind,
+                        FaultKind::RandomKill
+                            | FaultKind::KillAfterCommit
+                            | FaultKind::KillMidRequest
+                    ),
+                    503 => matches!(
+                        f.kind,
+                        FaultKind::Throttle
+                            | FaultKind::ServerError
+                            | FaultKind::DropBefore
+                            | FaultKind::DropAfter
+                    ),
                     _ => false,
                 };
                 kinds_fit
@@ -83,13 +117,23 @@ fn server_errors_explained(records: &[Record], faults: &[Fault], v: &mut Vec<Vio
             })
         });
         if !explained {
-            violation(v, "every 5xx accounted for by a fault", format!("{} {} → {status}, served by {:?}", r.method, r.path, r.served_by), vec![r.id]);
+            violation(
+                v,
+                "every 5xx accounted for by a fault",
+                format!(
+                    "{} {} → {status}, served by {:?}",
+                    r.method, r.path, r.served_by
+                ),
+                vec![r.id],
+            );
         }
     }
 }
 
 fn order_id(body: &Option<Value>) -> Option<String> {
-    body.as_ref().and_then(|b| b["id"].as_str()).map(str::to_owned)
+    body.as_ref()
+        .and_then(|b| b["id"].as_str())
+        .map(str::to_owned)
 }
 
 /// Every acknowledged order exists exactly once; no idempotency key produced two orders; every
@@ -98,9 +142,17 @@ fn order_id(body: &Option<Value>) -> Option<String> {
 fn orders_once(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
     // Per user and key, the order ids clients were told (201s, first answers and replays).
     let mut acked: BTreeMap<(String, String), (HashSet<String>, Vec<usize>)> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.method == "POST" && r.path == "/orders" && r.status == Some(201)) {
+    for r in records
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders" && r.status == Some(201))
+    {
         let (Some(key), Some(id)) = (r.key.clone(), order_id(&r.body)) else {
-            violation(v, "acknowledged orders exist exactly once", "a 201 without an order id".into(), vec![r.id]);
+            violation(
+                v,
+                "acknowledged orders exist exactly once",
+                "a 201 without an order id".into(),
+                vec![r.id],
+            );
             continue;
         };
         let entry = acked.entry((r.user.clone(), key)).or_default();
@@ -109,17 +161,36 @@ fn orders_once(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
     }
     for ((user, key), (ids, requests)) in &acked {
         if ids.len() > 1 {
-            violation(v, "one order per idempotency key", format!("{user}'s key {key} answered with orders {ids:?}"), requests.clone());
+            violation(
+                v,
+                "one order per idempotency key",
+                format!("{user}'s key {key} answered with orders {ids:?}"),
+                requests.clone(),
+            );
         }
         let audit = state.users.get(user);
         for id in ids {
             let copies = audit.map_or(0, |a| a.orders.iter().filter(|o| &o.id == id).count());
             if copies != 1 {
-                violation(v, "acknowledged orders exist exactly once", format!("{user}'s order {id} is in the table {copies} times"), requests.clone());
+                violation(
+                    v,
+                    "acknowledged orders exist exactly once",
+                    format!("{user}'s order {id} is in the table {copies} times"),
+                    requests.clone(),
+                );
             }
-            let recorded = audit.and_then(|a| a.keys.iter().find(|(k, _)| k == key)).and_then(|(_, o)| o.clone());
+            let recorded = audit
+                .and_then(|a| a.keys.iter().find(|(k, _)| k == key))
+                .and_then(|(_, o)| o.clone());
             if recorded.as_deref() != Some(id.as_str()) {
-                violation(v, "one order per idempotency key", format!("{user}'s key {key} is recorded for {recorded:?}, the client was told {id}"), requests.clone());
+                violation(
+                    v,
+                    "one order per idempotency key",
+                    format!(
+                        "{user}'s key {key} is recorded for {recorded:?}, the client was told {id}"
+                    ),
+                    requests.clone(),
+                );
             }
         }
     }
@@ -133,32 +204,73 @@ fn orders_once(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
         for order in &audit.orders {
             match named.get(order.id.as_str()) {
                 Some(1) => {}
-                n => violation(v, "one order per idempotency key", format!("{user}'s order {} is named by {} key records", order.id, n.copied().unwrap_or(0)), vec![]),
+                n => violation(
+                    v,
+                    "one order per idempotency key",
+                    format!(
+                        "{user}'s order {} is named by {} key records",
+                        order.id,
+                        n.copied().unwrap_or(0)
+                    ),
+                    vec![],
+                ),
             }
         }
         for (key, order) in &audit.keys {
             if let Some(order) = order
                 && !audit.orders.iter().any(|o| &o.id == order)
             {
-                violation(v, "acknowledged orders exist exactly once", format!("{user}'s key {key} names order {order}, which is not in the table"), vec![]);
+                violation(
+                    v,
+                    "acknowledged orders exist exactly once",
+                    format!("{user}'s key {key} names order {order}, which is not in the table"),
+                    vec![],
+                );
             }
         }
     }
-    for r in records.iter().filter(|r| r.method == "POST" && r.path.ends_with("/cancel") && r.status == Some(200)) {
-        let id = r.path.trim_start_matches("/orders/").trim_end_matches("/cancel");
-        let cancelled = state.users.get(&r.user).and_then(|a| a.orders.iter().find(|o| o.id == id)).is_some_and(|o| o.status == OrderStatus::Cancelled);
+    for r in records
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/cancel") && r.status == Some(200))
+    {
+        let id = r
+            .path
+            .trim_start_matches("/orders/")
+            .trim_end_matches("/cancel");
+        let cancelled = state
+            .users
+            .get(&r.user)
+            .and_then(|a| a.orders.iter().find(|o| o.id == id))
+            .is_some_and(|o| o.status == OrderStatus::Cancelled);
         if !cancelled {
-            violation(v, "acknowledged cancels stick", format!("{}'s order {id} was acknowledged as cancelled but is not", r.user), vec![r.id]);
+            violation(
+                v,
+                "acknowledged cancels stick",
+                format!(
+                    "{}'s order {id} was acknowledged as cancelled but is not",
+                    r.user
+                ),
+                vec![r.id],
+            );
         }
     }
 }
 
 /// Initial stock = current stock + quantities of orders still placed (a cancelled order gave its
 /// stock back); stock is never negative, at the end or in any answer.
-fn stock_conserved(records: &[Record], initial: &BTreeMap<String, i64>, state: &FinalState, v: &mut Vec<Violation>) {
+fn stock_conserved(
+    records: &[Record],
+    initial: &BTreeMap<String, i64>,
+    state: &FinalState,
+    v: &mut Vec<Violation>,
+) {
     let mut placed: BTreeMap<&str, i64> = BTreeMap::new();
     for audit in state.users.values() {
-        for order in audit.orders.iter().filter(|o| o.status == OrderStatus::Placed) {
+        for order in audit
+            .orders
+            .iter()
+            .filter(|o| o.status == OrderStatus::Placed)
+        {
             for line in &order.items {
                 *placed.entry(line.product_id.as_str()).or_default() += i64::from(line.quantity);
             }
@@ -168,36 +280,72 @@ fn stock_conserved(records: &[Record], initial: &BTreeMap<String, i64>, state: &
         let now = state.stock.get(product).copied().unwrap_or(i64::MIN);
         let sold = placed.get(product.as_str()).copied().unwrap_or(0);
         if start != now + sold {
-            violation(v, "stock conserved", format!("{product}: initial {start} ≠ current {now} + placed {sold}"), vec![]);
+            violation(
+                v,
+                "stock conserved",
+                format!("{product}: initial {start} ≠ current {now} + placed {sold}"),
+                vec![],
+            );
         }
         if now < 0 {
-            violation(v, "stock never negative", format!("{product}: {now} at the end"), vec![]);
+            violation(
+                v,
+                "stock never negative",
+                format!("{product}: {now} at the end"),
+                vec![],
+            );
         }
     }
-    for r in records.iter().filter(|r| r.status == Some(200) && r.path.starts_with("/products")) {
+    for r in records
+        .iter()
+        .filter(|r| r.status == Some(200) && r.path.starts_with("/products"))
+    {
         let mut seen = Vec::new();
         if let Some(body) = &r.body {
             seen.push(&body["stock"]);
-            seen.extend(body["items"].as_array().into_iter().flatten().map(|p| &p["stock"]));
+            seen.extend(
+                body["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| &p["stock"]),
+            );
         }
         if seen.iter().any(|s| s.as_i64().is_some_and(|n| n < 0)) {
-            violation(v, "stock never negative", format!("{} answered a negative stock", r.path), vec![r.id]);
+            violation(
+                v,
+                "stock never negative",
+                format!("{} answered a negative stock", r.path),
+                vec![r.id],
+            );
         }
     }
 }
 
 /// No user ever received another user's data: every order in an answer to a user is theirs.
 fn own_data_only(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
-    for r in records.iter().filter(|r| r.path.starts_with("/orders") && r.status.is_some_and(|s| (200..300).contains(&s))) {
+    for r in records.iter().filter(|r| {
+        r.path.starts_with("/orders") && r.status.is_some_and(|s| (200..300).contains(&s))
+    }) {
         let Some(body) = &r.body else { continue };
-        let mut ids: Vec<&str> = body["items"].as_array().into_iter().flatten().filter_map(|o| o["id"].as_str()).collect();
+        let mut ids: Vec<&str> = body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["id"].as_str())
+            .collect();
         if let Some(id) = body["id"].as_str() {
             ids.push(id);
         }
         let own = state.users.get(&r.user);
         for id in ids {
             if !own.is_some_and(|a| a.orders.iter().any(|o| o.id == id)) {
-                violation(v, "no user sees another's data", format!("{} received order {id}, which is not theirs", r.user), vec![r.id]);
+                violation(
+                    v,
+                    "no user sees another's data",
+                    format!("{} received order {id}, which is not theirs", r.user),
+                    vec![r.id],
+                );
             }
         }
     }

@@ -62,9 +62,29 @@ pub struct Shopper {
 }
 
 impl Shopper {
-    pub fn new(sub: String, token: &str, base: &str, seed: u64, recorder: Arc<Recorder>, products: Arc<Vec<String>>) -> Self {
-        let http = Client::builder().timeout(CLIENT_TIMEOUT).pool_max_idle_per_host(2).build().unwrap_or_default();
-        Self { sub, bearer: format!("Bearer {token}"), base: base.to_owned(), http, rng: fastrand::Rng::with_seed(seed), recorder, products, placed: Vec::new() }
+    pub fn new(
+        sub: String,
+        token: &str,
+        base: &str,
+        seed: u64,
+        recorder: Arc<Recorder>,
+        products: Arc<Vec<String>>,
+    ) -> Self {
+        let http = Client::builder()
+            .timeout(CLIENT_TIMEOUT)
+            .pool_max_idle_per_host(2)
+            .build()
+            .unwrap_or_default();
+        Self {
+            sub,
+            bearer: format!("Bearer {token}"),
+            base: base.to_owned(),
+            http,
+            rng: fastrand::Rng::with_seed(seed),
+            recorder,
+            products,
+            placed: Vec::new(),
+        }
     }
 
     /// Shops until `deadline`.
@@ -74,20 +94,34 @@ impl Shopper {
             match roll {
                 0..=14 => {
                     let limit = self.rng.u32(1..=20);
-                    self.retrying(Method::GET, &format!("/products?limit={limit}"), None, None).await;
+                    self.retrying(Method::GET, &format!("/products?limit={limit}"), None, None)
+                        .await;
                 }
                 15..=29 => {
                     let product = self.product();
-                    self.retrying(Method::GET, &format!("/products/{product}"), None, None).await;
+                    self.retrying(Method::GET, &format!("/products/{product}"), None, None)
+                        .await;
                 }
                 30..=59 => {
                     let product = self.product();
                     let quantity = self.rng.u32(1..=3);
-                    self.retrying(Method::PUT, &format!("/cart/items/{product}"), Some(json!({"quantity": quantity})), None).await;
+                    self.retrying(
+                        Method::PUT,
+                        &format!("/cart/items/{product}"),
+                        Some(json!({"quantity": quantity})),
+                        None,
+                    )
+                    .await;
                 }
                 60..=64 => {
                     let product = self.product();
-                    self.retrying(Method::DELETE, &format!("/cart/items/{product}"), None, None).await;
+                    self.retrying(
+                        Method::DELETE,
+                        &format!("/cart/items/{product}"),
+                        None,
+                        None,
+                    )
+                    .await;
                 }
                 65..=69 => {
                     self.retrying(Method::GET, "/cart", None, None).await;
@@ -95,14 +129,17 @@ impl Shopper {
                 70..=84 => self.checkout().await,
                 85..=89 if !self.placed.is_empty() => {
                     let order = self.placed.swap_remove(self.rng.usize(..self.placed.len()));
-                    self.retrying(Method::POST, &format!("/orders/{order}/cancel"), None, None).await;
+                    self.retrying(Method::POST, &format!("/orders/{order}/cancel"), None, None)
+                        .await;
                 }
                 90..=94 => {
-                    self.retrying(Method::GET, "/orders?limit=5", None, None).await;
+                    self.retrying(Method::GET, "/orders?limit=5", None, None)
+                        .await;
                 }
                 _ if !self.placed.is_empty() => {
                     let order = self.placed[self.rng.usize(..self.placed.len())].clone();
-                    self.retrying(Method::GET, &format!("/orders/{order}"), None, None).await;
+                    self.retrying(Method::GET, &format!("/orders/{order}"), None, None)
+                        .await;
                 }
                 _ => {}
             }
@@ -115,7 +152,9 @@ impl Shopper {
 
     async fn checkout(&mut self) {
         let key = uuid::Uuid::new_v4().to_string();
-        if let Some(record) = self.retrying(Method::POST, "/orders", None, Some(&key)).await
+        if let Some(record) = self
+            .retrying(Method::POST, "/orders", None, Some(&key))
+            .await
             && record.status == Some(201)
             && let Some(id) = record.body.as_ref().and_then(|b| b["id"].as_str())
         {
@@ -125,7 +164,13 @@ impl Shopper {
     }
 
     /// Sends one logical operation, retrying what a client should retry; returns the last record.
-    async fn retrying(&mut self, method: Method, path: &str, body: Option<Value>, key: Option<&str>) -> Option<Record> {
+    async fn retrying(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> Option<Record> {
         let mut last = None;
         for attempt in 0..ATTEMPTS {
             let record = self.send(method.clone(), path, body.as_ref(), key).await;
@@ -133,7 +178,11 @@ impl Shopper {
                 None => true,
                 Some(s) if s >= 500 => true,
                 // "in progress": the same key is still being committed elsewhere.
-                Some(409) => record.body.as_ref().and_then(|b| b["type"].as_str()).is_some_and(|t| t.ends_with(":request-in-progress")),
+                Some(409) => record
+                    .body
+                    .as_ref()
+                    .and_then(|b| b["type"].as_str())
+                    .is_some_and(|t| t.ends_with(":request-in-progress")),
                 Some(_) => false,
             };
             last = Some(record);
@@ -147,10 +196,19 @@ impl Shopper {
         last
     }
 
-    async fn send(&mut self, method: Method, path: &str, body: Option<&Value>, key: Option<&str>) -> Record {
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Record {
         let id = self.recorder.next.fetch_add(1, Ordering::Relaxed);
         self.recorder.sent.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base)).header("authorization", &self.bearer);
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .header("authorization", &self.bearer);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
@@ -176,7 +234,13 @@ impl Shopper {
         match request.send().await {
             Ok(response) => {
                 record.status = Some(response.status().as_u16());
-                let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let header = |name: &str| {
+                    response
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
                 record.content_type = header("content-type").unwrap_or_default();
                 record.served_by = header("x-served-by");
                 match response.text().await {
@@ -206,5 +270,111 @@ impl Shopper {
             records.push(record.clone());
         }
         record
+    }
+}
+
+/// An admin who reprices products while shoppers check out: GET for the `ETag`, then PUT with
+/// `If-Match`, the same stock and a new price. Checkouts racing a price change must fail whole
+/// (409 price-changed), and the stock the admin writes back is the stock it read, so stock stays
+/// conserved.
+pub struct Admin {
+    bearer: String,
+    base: String,
+    http: Client,
+    rng: fastrand::Rng,
+    recorder: Arc<Recorder>,
+    products: Arc<Vec<String>>,
+}
+
+impl Admin {
+    pub fn new(
+        token: &str,
+        base: &str,
+        seed: u64,
+        recorder: Arc<Recorder>,
+        products: Arc<Vec<String>>,
+    ) -> Self {
+        let http = Client::builder()
+            .timeout(CLIENT_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Self {
+            bearer: format!("Bearer {token}"),
+            base: base.to_owned(),
+            http,
+            rng: fastrand::Rng::with_seed(seed),
+            recorder,
+            products,
+        }
+    }
+
+    pub async fn run(mut self, deadline: Instant, every: Duration) {
+        while Instant::now() < deadline {
+            tokio::time::sleep(every).await;
+            let product = self.products[self.rng.usize(..self.products.len())].clone();
+            let url = format!("{}/products/{product}", self.base);
+            let Ok(current) = self.http.get(&url).send().await else {
+                continue;
+            };
+            let Some(etag) = current
+                .headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            let Ok(body) = current.json::<Value>().await else {
+                continue;
+            };
+            let price = (body["price"].as_i64().unwrap_or(100) + self.rng.i64(-20..=20)).max(1);
+            let update = json!({"name": body["name"], "description": body["description"], "price": price, "stock": body["stock"]});
+            let started = Instant::now();
+            let sent = self
+                .http
+                .put(&url)
+                .header("authorization", &self.bearer)
+                .header("if-match", &etag)
+                .json(&update)
+                .send()
+                .await;
+            let id = self.recorder.next.fetch_add(1, Ordering::Relaxed);
+            self.recorder.sent.fetch_add(1, Ordering::Relaxed);
+            let mut record = Record {
+                id,
+                user: "admin".into(),
+                method: "PUT".into(),
+                path: format!("/products/{product}"),
+                key: None,
+                started,
+                finished: Instant::now(),
+                status: None,
+                error: None,
+                content_type: String::new(),
+                served_by: None,
+                body: None,
+                raw_body: String::new(),
+            };
+            if let Ok(response) = sent {
+                record.status = Some(response.status().as_u16());
+                record.content_type = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                record.served_by = response
+                    .headers()
+                    .get("x-served-by")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                record.raw_body = response.text().await.unwrap_or_default();
+                record.body = serde_json::from_str(&record.raw_body).ok();
+            }
+            record.finished = Instant::now();
+            if let Ok(mut records) = self.recorder.records.lock() {
+                records.push(record);
+            }
+        }
     }
 }

@@ -32,14 +32,20 @@ use std::time::{Duration, Instant};
 
 /// Every function binary, as in the route table.
 fn functions() -> Vec<&'static str> {
-    let mut all: Vec<&str> = local::routes::ROUTES.iter().map(|r| r.function.binary()).collect();
+    let mut all: Vec<&str> = local::routes::ROUTES
+        .iter()
+        .map(|r| r.function.binary())
+        .collect();
     all.sort_unstable();
     all.dedup();
     all
 }
 
 #[derive(Parser, Debug, Clone)]
-#[command(name = "chaos", about = "Many instances, kills and DynamoDB faults under load; then check that nothing was lost or doubled")]
+#[command(
+    name = "chaos",
+    about = "Many instances, kills and DynamoDB faults under load; then check that nothing was lost or doubled"
+)]
 struct Args {
     /// Seconds of load with faults on.
     #[arg(long, default_value_t = 45)]
@@ -53,7 +59,7 @@ struct Args {
     /// Products in the catalog, and the stock of each.
     #[arg(long, default_value_t = 12)]
     products: usize,
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 25)]
     stock: i64,
     /// Seed for the shoppers' choices and the fault schedule.
     #[arg(long, default_value_t = 7)]
@@ -76,6 +82,12 @@ struct Args {
     /// Per committed transaction: SIGKILL the instance before it answers.
     #[arg(long, default_value_t = 0.08)]
     kill_after_commit: f64,
+    /// Per DynamoDB call: SIGKILL the instance before the call (it dies mid-request).
+    #[arg(long, default_value_t = 0.01)]
+    kill_mid_request: f64,
+    /// Milliseconds between an admin's price changes (GET, then PUT with If-Match; 0: none).
+    #[arg(long, default_value_t = 400)]
+    reprice_every_ms: u64,
     /// Milliseconds between random SIGKILLs of an instance (0: none).
     #[arg(long, default_value_t = 1500)]
     kill_every_ms: u64,
@@ -114,7 +126,14 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         let id = format!("product-{i:02}");
         let draft = ProductDraft::parse(&serde_json::json!({"name": format!("Product {i}"), "description": "", "price": 100 + 25 * i as i64, "stock": args.stock}))
             .map_err(|e| format!("{e:?}"))?;
-        app.store().put_product(&ProductId::parse(&id)?, &draft, app.config().currency(), &Precondition::None).await?;
+        app.store()
+            .put_product(
+                &ProductId::parse(&id)?,
+                &draft,
+                app.config().currency(),
+                &Precondition::None,
+            )
+            .await?;
         initial.insert(id.clone(), args.stock);
         products.push(id);
     }
@@ -123,15 +142,32 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
     let mut proxies: HashMap<(String, usize), Proxy> = HashMap::new();
     for (n, function) in functions().into_iter().enumerate() {
         for slot in 0..instances {
-            let seed = args.seed.wrapping_mul(1_000_003).wrapping_add((n * 64 + slot) as u64);
-            let proxy = Proxy::start(&engine.endpoint(), function, slot, faults, seed, log.clone()).await?;
+            let seed = args
+                .seed
+                .wrapping_mul(1_000_003)
+                .wrapping_add((n * 64 + slot) as u64);
+            let proxy = Proxy::start(
+                &engine.endpoint(),
+                function,
+                slot,
+                faults,
+                seed,
+                log.clone(),
+            )
+            .await?;
             proxies.insert((function.to_owned(), slot), proxy);
         }
     }
-    let endpoints: HashMap<(String, usize), String> = proxies.iter().map(|(k, p)| (k.clone(), p.endpoint())).collect();
+    let endpoints: HashMap<(String, usize), String> = proxies
+        .iter()
+        .map(|(k, p)| (k.clone(), p.endpoint()))
+        .collect();
     let jwks = issuer.jwks().to_string();
     let env_for: EnvFor = Arc::new(move |function, slot| {
-        let endpoint = endpoints.get(&(function.to_owned(), slot)).cloned().unwrap_or_default();
+        let endpoint = endpoints
+            .get(&(function.to_owned(), slot))
+            .cloned()
+            .unwrap_or_default();
         [
             ("TABLE_NAME", table.to_owned()),
             ("AWS_ENDPOINT_URL_DYNAMODB", endpoint),
@@ -145,7 +181,8 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     });
-    let fleet = Arc::new(Fleet::start(&harness::release_dir(), &functions(), instances, env_for).await);
+    let fleet =
+        Arc::new(Fleet::start(&harness::release_dir(), &functions(), instances, env_for).await);
     for ((function, slot), proxy) in &proxies {
         if let Some(instance) = fleet.instance(function, *slot) {
             let _ = proxy.instance.set(instance);
@@ -155,18 +192,44 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         return Err("the function instances did not all start within 60 s".into());
     }
     let door = FrontDoor::start(fleet.clone()).await?;
-    Ok(World { engine, store, fleet, door, log, issuer, initial, products: Arc::new(products) })
+    Ok(World {
+        engine,
+        store,
+        fleet,
+        door,
+        log,
+        issuer,
+        initial,
+        products: Arc::new(products),
+    })
 }
 
 /// Runs the shoppers for `duration`, printing progress; returns the recorder.
-async fn shop(args: &Args, world: &World, duration: Duration, kill_every: Option<Duration>, label: &str) -> Arc<load::Recorder> {
+async fn shop(
+    args: &Args,
+    world: &World,
+    duration: Duration,
+    kill_every: Option<Duration>,
+    label: &str,
+) -> Arc<load::Recorder> {
     let recorder = Arc::new(load::Recorder::default());
     let deadline = Instant::now() + duration;
     let mut shoppers = Vec::new();
     for i in 0..args.users {
         let sub = format!("shopper-{i:03}");
-        let token = world.issuer.mint(&TokenSpec { sub: sub.clone(), admin: false, ttl_secs: 3600 });
-        let shopper = load::Shopper::new(sub, &token, &world.door.url(), args.seed ^ (i as u64 + 1) << 8, recorder.clone(), world.products.clone());
+        let token = world.issuer.mint(&TokenSpec {
+            sub: sub.clone(),
+            admin: false,
+            ttl_secs: 3600,
+        });
+        let shopper = load::Shopper::new(
+            sub,
+            &token,
+            &world.door.url(),
+            args.seed ^ (i as u64 + 1) << 8,
+            recorder.clone(),
+            world.products.clone(),
+        );
         shoppers.push(tokio::spawn(shopper.run(deadline)));
     }
     let killer = kill_every.map(|every| {
@@ -174,7 +237,10 @@ async fn shop(args: &Args, world: &World, duration: Duration, kill_every: Option
         tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(seed ^ 0x6b696c6c);
             while Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(rng.u64(every.as_millis() as u64 / 2..=every.as_millis() as u64 * 3 / 2))).await;
+                tokio::time::sleep(Duration::from_millis(
+                    rng.u64(every.as_millis() as u64 / 2..=every.as_millis() as u64 * 3 / 2),
+                ))
+                .await;
                 let instances = fleet.instances();
                 let victim = &instances[rng.usize(..instances.len())];
                 if victim.kill() {
@@ -183,9 +249,29 @@ async fn shop(args: &Args, world: &World, duration: Duration, kill_every: Option
             }
         })
     });
+    let repricer = (args.reprice_every_ms > 0).then(|| {
+        let token = world.issuer.mint(&TokenSpec {
+            sub: "admin".into(),
+            admin: true,
+            ttl_secs: 3600,
+        });
+        let admin = load::Admin::new(
+            &token,
+            &world.door.url(),
+            args.seed ^ 0x61646d,
+            recorder.clone(),
+            world.products.clone(),
+        );
+        tokio::spawn(admin.run(deadline, Duration::from_millis(args.reprice_every_ms)))
+    });
     let started = Instant::now();
     let progress = {
-        let (recorder, log, fleet, label) = (recorder.clone(), world.log.clone(), world.fleet.clone(), label.to_owned());
+        let (recorder, log, fleet, label) = (
+            recorder.clone(),
+            world.log.clone(),
+            world.fleet.clone(),
+            label.to_owned(),
+        );
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(3)).await;
@@ -208,20 +294,36 @@ async fn shop(args: &Args, world: &World, duration: Duration, kill_every: Option
     if let Some(killer) = killer {
         killer.abort();
     }
+    if let Some(repricer) = repricer {
+        let _ = repricer.await;
+    }
     progress.abort();
     recorder
 }
 
 async fn final_state(world: &World, users: usize) -> Result<checker::FinalState, BoxError> {
-    let ids: Vec<ProductId> = world.products.iter().map(|p| ProductId::parse(p)).collect::<Result<_, _>>()?;
-    let stock = world.store.get_products(&ids).await?.into_iter().map(|(id, p)| (id, p.stock)).collect();
+    let ids: Vec<ProductId> = world
+        .products
+        .iter()
+        .map(|p| ProductId::parse(p))
+        .collect::<Result<_, _>>()?;
+    let stock = world
+        .store
+        .get_products(&ids)
+        .await?
+        .into_iter()
+        .map(|(id, p)| (id, p.stock))
+        .collect();
     let mut audits = HashMap::new();
     for i in 0..users {
         let sub = format!("shopper-{i:03}");
         let user = shared::domain::UserId::parse(&sub).ok_or("a valid user id")?;
         audits.insert(sub, world.store.audit_user(&user).await?);
     }
-    Ok(checker::FinalState { stock, users: audits })
+    Ok(checker::FinalState {
+        stock,
+        users: audits,
+    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -251,7 +353,10 @@ async fn main() {
 /// Returns the number of violations.
 async fn run(args: Args) -> Result<usize, BoxError> {
     let functions = functions();
-    eprintln!("chaos: building the release binaries of {} functions …", functions.len());
+    eprintln!(
+        "chaos: building the release binaries of {} functions …",
+        functions.len()
+    );
     harness::build_release(&functions)?;
     let faults = Faults {
         throttle: args.throttle,
@@ -261,6 +366,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         drop_before: args.drop_before,
         drop_after: args.drop_after,
         kill_after_commit: args.kill_after_commit,
+        kill_mid_request: args.kill_mid_request,
     };
     eprintln!(
         "chaos: seed {}, {} shoppers, {} instances × {} functions, {} s with faults {faults:?}, a random kill every ~{} ms",
@@ -273,7 +379,14 @@ async fn run(args: Args) -> Result<usize, BoxError> {
     );
     let world = build_world(&args, args.instances, faults).await?;
     let kill_every = (args.kill_every_ms > 0).then(|| Duration::from_millis(args.kill_every_ms));
-    let recorder = shop(&args, &world, Duration::from_secs(args.duration), kill_every, "faults").await;
+    let recorder = shop(
+        &args,
+        &world,
+        Duration::from_secs(args.duration),
+        kill_every,
+        "faults",
+    )
+    .await;
     let records = recorder.all();
     let faults_seen = world.log.all();
     let (starts, kills) = (world.fleet.starts(), world.fleet.kills());
@@ -287,24 +400,45 @@ async fn run(args: Args) -> Result<usize, BoxError> {
 
     let count = |f: &dyn Fn(&load::Record) -> bool| records.iter().filter(|r| f(r)).count();
     let by_kind = |k: FaultKind| faults_seen.iter().filter(|f| f.kind == k).count();
-    let acked: usize = count(&|r| r.method == "POST" && r.path == "/orders" && r.status == Some(201) && !r.raw_body.is_empty());
+    let acked: usize = count(&|r| {
+        r.method == "POST" && r.path == "/orders" && r.status == Some(201) && !r.raw_body.is_empty()
+    });
     let placed: usize = state.users.values().map(|a| a.orders.len()).sum();
-    println!("\n| chaos run (seed {}, {} s, {} instances per function, 2-core machine) | |", args.seed, args.duration, args.instances);
+    println!(
+        "\n| chaos run (seed {}, {} s, {} instances per function, 2-core machine) | |",
+        args.seed, args.duration, args.instances
+    );
     println!("|---|---|");
     println!("| requests | {} |", records.len());
-    println!("| 2xx / 4xx / 5xx / no answer | {} / {} / {} / {} |",
+    println!(
+        "| 2xx / 4xx / 5xx / no answer | {} / {} / {} / {} |",
         count(&|r| r.status.is_some_and(|s| s < 300)),
         count(&|r| r.status.is_some_and(|s| (400..500).contains(&s))),
         count(&|r| r.status.is_some_and(|s| s >= 500)),
-        count(&|r| r.status.is_none()));
+        count(&|r| r.status.is_none())
+    );
     println!("| orders in the table (201 answers incl. replays) | {placed} ({acked}) |");
-    println!("| DynamoDB faults: throttled / 5xx / delayed / dropped before / dropped after | {} / {} / {} / {} / {} |",
-        by_kind(FaultKind::Throttle), by_kind(FaultKind::ServerError), by_kind(FaultKind::Latency), by_kind(FaultKind::DropBefore), by_kind(FaultKind::DropAfter));
-    println!("| instances killed: at random / right after a commit | {} / {} ({kills} in all) |", by_kind(FaultKind::RandomKill), by_kind(FaultKind::KillAfterCommit));
+    println!(
+        "| DynamoDB faults: throttled / 5xx / delayed / dropped before / dropped after | {} / {} / {} / {} / {} |",
+        by_kind(FaultKind::Throttle),
+        by_kind(FaultKind::ServerError),
+        by_kind(FaultKind::Latency),
+        by_kind(FaultKind::DropBefore),
+        by_kind(FaultKind::DropAfter)
+    );
+    println!(
+        "| instances killed: at random / mid-request / right after a commit | {} / {} / {} ({kills} in all) |",
+        by_kind(FaultKind::RandomKill),
+        by_kind(FaultKind::KillMidRequest),
+        by_kind(FaultKind::KillAfterCommit)
+    );
     println!("| processes started (first starts + replacements) | {starts} |");
     println!("| violations | {} |", violations.len());
     for violation in violations.iter().take(50) {
-        println!("VIOLATION [{}] {} (requests {:?})", violation.rule, violation.detail, violation.requests);
+        println!(
+            "VIOLATION [{}] {} (requests {:?})",
+            violation.rule, violation.detail, violation.requests
+        );
     }
 
     if args.scale_secs > 0 {
@@ -312,16 +446,30 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         println!("|---|---|---|---|---|");
         for instances in [1, 2, 4] {
             let world = build_world(&args, instances, Faults::NONE).await?;
-            let recorder = shop(&args, &world, Duration::from_secs(args.scale_secs), None, &format!("{instances}×")).await;
+            let recorder = shop(
+                &args,
+                &world,
+                Duration::from_secs(args.scale_secs),
+                None,
+                &format!("{instances}×"),
+            )
+            .await;
             let records = recorder.all();
-            let mut latencies: Vec<Duration> = records.iter().filter(|r| r.status.is_some()).map(|r| r.finished - r.started).collect();
+            let mut latencies: Vec<Duration> = records
+                .iter()
+                .filter(|r| r.status.is_some())
+                .map(|r| r.finished - r.started)
+                .collect();
             latencies.sort_unstable();
             println!(
                 "| {instances} | {:.0} | {:.1} ms | {:.1} ms | {} |",
                 records.len() as f64 / args.scale_secs as f64,
                 percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
                 percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
-                records.iter().filter(|r| r.status.is_some_and(|s| s >= 500)).count()
+                records
+                    .iter()
+                    .filter(|r| r.status.is_some_and(|s| s >= 500))
+                    .count()
             );
             let World { fleet, engine, .. } = world;
             if let Ok(fleet) = Arc::try_unwrap(fleet) {
@@ -329,7 +477,9 @@ async fn run(args: Args) -> Result<usize, BoxError> {
             }
             engine.shutdown().await;
         }
-        println!("(2 cores run the shoppers, the front door, the engine and every instance: the figures show how load spreads, not AWS capacity.)");
+        println!(
+            "(2 cores run the shoppers, the front door, the engine and every instance: the figures show how load spreads, not AWS capacity.)"
+        );
     }
     Ok(violations.len())
 }

@@ -4,8 +4,8 @@
 //! Faults, each with its own rate: DynamoDB throttling (`ThrottlingException`, 400), DynamoDB
 //! 5xx (`InternalServerError`), added latency, a connection dropped before the request reaches
 //! the engine, one dropped after the engine answered (the write happened, the caller never hears
-//! so), and, for a `TransactWriteItems` that committed, SIGKILL of the instance before it can
-//! answer its caller.
+//! so), SIGKILL of the instance in the middle of a request (before one of its DynamoDB calls), and,
+//! for a `TransactWriteItems` that committed, SIGKILL of the instance before it can answer.
 
 use harness::fleet::Instance;
 use http_body_util::{BodyExt, Full};
@@ -26,11 +26,22 @@ pub struct Faults {
     pub drop_after: f64,
     /// Of committed `TransactWriteItems` calls (checkouts and cancels).
     pub kill_after_commit: f64,
+    /// Of any DynamoDB call: SIGKILL the instance before the call reaches the engine, so it
+    /// dies in the middle of its request, between one write and the next.
+    pub kill_mid_request: f64,
 }
 
 impl Faults {
-    pub const NONE: Self =
-        Self { throttle: 0.0, server_error: 0.0, latency: 0.0, latency_ms: (0, 0), drop_before: 0.0, drop_after: 0.0, kill_after_commit: 0.0 };
+    pub const NONE: Self = Self {
+        throttle: 0.0,
+        server_error: 0.0,
+        latency: 0.0,
+        latency_ms: (0, 0),
+        drop_before: 0.0,
+        drop_after: 0.0,
+        kill_after_commit: 0.0,
+        kill_mid_request: 0.0,
+    };
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +52,7 @@ pub enum FaultKind {
     DropBefore,
     DropAfter,
     KillAfterCommit,
+    KillMidRequest,
     /// A kill from the harness's random killer, not tied to a DynamoDB call.
     RandomKill,
 }
@@ -61,7 +73,12 @@ pub struct FaultLog(Mutex<Vec<Fault>>);
 impl FaultLog {
     pub fn record(&self, kind: FaultKind, function: &str, slot: usize) {
         if let Ok(mut log) = self.0.lock() {
-            log.push(Fault { kind, function: function.to_owned(), slot, at: Instant::now() });
+            log.push(Fault {
+                kind,
+                function: function.to_owned(),
+                slot,
+                at: Instant::now(),
+            });
         }
     }
 
@@ -70,7 +87,10 @@ impl FaultLog {
     }
 }
 
-type Client = hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+type Client = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    Full<Bytes>,
+>;
 
 struct State {
     engine: hyper::Uri,
@@ -91,12 +111,21 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    pub async fn start(engine: &str, function: &str, slot: usize, faults: Faults, seed: u64, log: Arc<FaultLog>) -> std::io::Result<Self> {
+    pub async fn start(
+        engine: &str,
+        function: &str,
+        slot: usize,
+        faults: Faults,
+        seed: u64,
+        log: Arc<FaultLog>,
+    ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let instance = Arc::new(OnceLock::new());
         let engine: hyper::Uri = engine.parse().map_err(std::io::Error::other)?;
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
         let state = Arc::new(State {
             engine,
             client,
@@ -109,11 +138,15 @@ impl Proxy {
         });
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let state = state.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -138,17 +171,28 @@ impl std::fmt::Display for Dropped {
 impl std::error::Error for Dropped {}
 
 fn dynamo_error(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>> {
-    let body = format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"{message}"}}"#);
+    let body =
+        format!(r#"{{"__type":"com.amazonaws.dynamodb.v20120810#{kind}","message":"{message}"}}"#);
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"));
+    response.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+    );
     response
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Dropped> {
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let is_transaction = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).is_some_and(|t| t.ends_with(".TransactWriteItems"));
+    let is_transaction = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.ends_with(".TransactWriteItems"));
     let (roll, pause) = {
         let mut rng = state.rng.lock().map_err(|_| Dropped)?;
         let (lo, hi) = state.faults.latency_ms;
@@ -165,14 +209,29 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Fu
     };
     if hit(f.throttle) {
         record(FaultKind::Throttle);
-        return Ok(dynamo_error(StatusCode::BAD_REQUEST, "ThrottlingException", "Rate of requests exceeds the allowed throughput."));
+        return Ok(dynamo_error(
+            StatusCode::BAD_REQUEST,
+            "ThrottlingException",
+            "Rate of requests exceeds the allowed throughput.",
+        ));
     }
     if hit(f.server_error) {
         record(FaultKind::ServerError);
-        return Ok(dynamo_error(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "Internal server error"));
+        return Ok(dynamo_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "Internal server error",
+        ));
     }
     if hit(f.drop_before) {
         record(FaultKind::DropBefore);
+        return Err(Dropped);
+    }
+    if hit(f.kill_mid_request)
+        && let Some(instance) = state.instance.get()
+        && instance.kill()
+    {
+        record(FaultKind::KillMidRequest);
         return Err(Dropped);
     }
     let drop_after = hit(f.drop_after);
@@ -191,14 +250,14 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Fu
     let response = state.client.request(forward).await.map_err(|_| Dropped)?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    if kill_after_commit && parts.status.is_success() {
-        // The transaction is committed; the instance dies before it can tell anyone.
-        if let Some(instance) = state.instance.get() {
-            if instance.kill() {
-                record(FaultKind::KillAfterCommit);
-                return Err(Dropped);
-            }
-        }
+    // The transaction is committed; the instance dies before it can tell anyone.
+    if kill_after_commit
+        && parts.status.is_success()
+        && let Some(instance) = state.instance.get()
+        && instance.kill()
+    {
+        record(FaultKind::KillAfterCommit);
+        return Err(Dropped);
     }
     if drop_after {
         record(FaultKind::DropAfter);

@@ -160,6 +160,22 @@ impl Fleet {
     }
 }
 
+/// Where an instance's stderr goes: `target/harness-logs/<function>-<slot>.log`, appended across
+/// restarts, so the console shows the harness's progress and a failure can still be read up.
+fn log_file(function: &str, slot: Slot) -> std::process::Stdio {
+    let dir = crate::release_dir().join("../harness-logs");
+    let file = std::fs::create_dir_all(&dir).and_then(|_| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("{function}-{slot}.log")))
+    });
+    match file {
+        Ok(file) => file.into(),
+        Err(_) => std::process::Stdio::null(),
+    }
+}
+
 /// Keeps one process running in `instance`'s slot until the fleet stops.
 async fn supervise(
     instance: Arc<Instance>,
@@ -188,6 +204,7 @@ async fn supervise(
             .env("AWS_LAMBDA_LOG_LEVEL", "ERROR")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
+            .stderr(log_file(&instance.function, instance.slot))
             .kill_on_drop(true);
         for (name, value) in env_for(&instance.function, instance.slot) {
             command.env(name, value);

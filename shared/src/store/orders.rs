@@ -548,13 +548,23 @@ impl DynamoStore {
                 .await
                 .map_err(StoreError::from_sdk)?;
             for item in out.items.unwrap_or_default() {
-                let kind: AnyItem = serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?;
+                let kind: AnyItem =
+                    serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?;
                 match kind.entity.as_str() {
                     "order" => audit.orders.push(order_from_item(item)?),
                     "idempotency" => {
-                        let record: RecordItem = serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
-                        let order = record.location.as_deref().and_then(|l| l.strip_prefix("/orders/")).map(str::to_owned);
-                        let key = kind.sk.strip_prefix(IDEMPOTENCY_SK_PREFIX).unwrap_or(&kind.sk).to_owned();
+                        let record: RecordItem =
+                            serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
+                        let order = record
+                            .location
+                            .as_deref()
+                            .and_then(|l| l.strip_prefix("/orders/"))
+                            .map(str::to_owned);
+                        let key = kind
+                            .sk
+                            .strip_prefix(IDEMPOTENCY_SK_PREFIX)
+                            .unwrap_or(&kind.sk)
+                            .to_owned();
                         audit.keys.push((key, order));
                     }
                     _ => {}
