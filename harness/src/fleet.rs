@@ -48,8 +48,7 @@ impl Instance {
     pub fn init_time(&self) -> Option<Duration> {
         let started = (*self.started.lock().ok()?)?;
         let endpoint = self.endpoint.lock().ok()?.clone()?;
-        let first = (*endpoint.first_poll.lock().ok()?)?;
-        Some(first.saturating_duration_since(started))
+        Some(endpoint.first_poll()?.saturating_duration_since(started))
     }
 }
 

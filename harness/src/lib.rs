@@ -27,7 +27,7 @@ pub fn release_dir() -> std::path::PathBuf {
 pub fn build_release(binaries: &[&str]) -> Result<(), String> {
     let mut cmd =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(["build", "--release", "--quiet"])
+    cmd.args(["build", "--release", "--locked"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     for bin in binaries {
         cmd.args(["--bin", bin]);

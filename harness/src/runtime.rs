@@ -3,7 +3,7 @@
 //! One [`Queue`] per function holds invocations; one endpoint per instance serves `next` from it,
 //! so whichever instance is idle takes the next invocation (one at a time per process, as on
 //! Lambda). The endpoint knows which instance it serves, so the fleet can fail the invocation an
-//! instance held when it dies.
+//! instance held when it dies, and keep a dead process's pending `next` from taking another.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -15,7 +15,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Which instance of a function served an invocation (its slot index, stable across restarts).
 pub type Slot = usize;
@@ -75,18 +75,30 @@ impl Queue {
     async fn take(&self) -> Option<Invocation> {
         self.rx.lock().await.recv().await
     }
+
+    /// Puts back an invocation that an instance took but died before it could start.
+    fn requeue(&self, invocation: Invocation) {
+        let _ = self.tx.send(invocation);
+    }
 }
 
-/// Invocations an instance has taken and not yet answered, by request id.
-type Held = Arc<Mutex<HashMap<String, oneshot::Sender<(Outcome, Slot)>>>>;
+/// Invocations an instance has taken and not yet answered, by request id; `None` once the
+/// instance is dead, so nothing more can be handed to it.
+type Held = Mutex<Option<HashMap<String, oneshot::Sender<(Outcome, Slot)>>>>;
 
-/// The Runtime API endpoint of one instance.
+struct State {
+    queue: Queue,
+    held: Held,
+    dead: watch::Sender<bool>,
+    first_poll: Mutex<Option<Instant>>,
+    arn: String,
+    slot: Slot,
+}
+
+/// The Runtime API endpoint of one instance (one process; a replacement gets a new endpoint).
 pub struct Endpoint {
     pub addr: SocketAddr,
-    slot: Slot,
-    held: Held,
-    /// Times of the instance's first `next` (its init is done), for the benchmarks.
-    pub first_poll: Arc<Mutex<Option<Instant>>>,
+    state: Arc<State>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -95,22 +107,22 @@ impl Endpoint {
     pub async fn start(queue: Queue, function: &str, slot: Slot) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let held: Held = Arc::default();
-        let first_poll = Arc::new(Mutex::new(None));
-        let (stop, mut stopped) = oneshot::channel::<()>();
         let state = Arc::new(State {
             queue,
-            held: held.clone(),
-            first_poll: first_poll.clone(),
+            held: Mutex::new(Some(HashMap::new())),
+            dead: watch::channel(false).0,
+            first_poll: Mutex::new(None),
             arn: format!("arn:aws:lambda:local:000000000000:function:{function}"),
             slot,
         });
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let serving = state.clone();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((stream, _)) = accepted else { continue };
-                        let state = state.clone();
+                        let state = serving.clone();
                         tokio::spawn(async move {
                             let service = hyper::service::service_fn(move |req| serve(state.clone(), req));
                             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
@@ -122,31 +134,43 @@ impl Endpoint {
         });
         Ok(Self {
             addr,
-            slot,
-            held,
-            first_poll,
+            state,
             stop: Some(stop),
         })
     }
 
-    /// Fails every invocation this instance holds (its process died): the callers get
-    /// [`Outcome::Failed`], as API Gateway gets an error when a Lambda instance crashes.
+    /// When the process first polled `next` (its init was done), if it has.
+    pub fn first_poll(&self) -> Option<Instant> {
+        *self.state.first_poll.lock().ok()?
+    }
+
+    /// The instance's process died: fails every invocation it holds (the callers get
+    /// [`Outcome::Failed`], as API Gateway gets an error when a Lambda instance crashes), and
+    /// stops its pending `next` from taking any more (they stay queued for live instances).
     pub fn fail_held(&self, why: &str) -> usize {
-        let held: Vec<_> = self
+        let _ = self.state.dead.send(true);
+        let held = self
+            .state
             .held
             .lock()
-            .map(|mut h| h.drain().collect())
+            .ok()
+            .and_then(|mut h| h.take())
             .unwrap_or_default();
         let n = held.len();
         for (_, done) in held {
-            let _ = done.send((Outcome::Failed(why.to_owned()), self.slot));
+            let _ = done.send((Outcome::Failed(why.to_owned()), self.state.slot));
         }
         n
     }
 
     /// How many invocations the instance holds now (0 or 1: it takes one at a time).
     pub fn held(&self) -> usize {
-        self.held.lock().map(|h| h.len()).unwrap_or(0)
+        self.state
+            .held
+            .lock()
+            .ok()
+            .and_then(|h| h.as_ref().map(HashMap::len))
+            .unwrap_or(0)
     }
 }
 
@@ -157,14 +181,6 @@ impl Drop for Endpoint {
         }
         self.fail_held("the endpoint was shut down");
     }
-}
-
-struct State {
-    queue: Queue,
-    held: Held,
-    first_poll: Arc<Mutex<Option<Instant>>>,
-    arn: String,
-    slot: Slot,
 }
 
 fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
@@ -183,44 +199,7 @@ async fn serve(
     let path = req.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (req.method().as_str(), segments.as_slice()) {
-        ("GET", ["2018-06-01", "runtime", "invocation", "next"]) => {
-            if let Ok(mut first) = state.first_poll.lock() {
-                first.get_or_insert_with(Instant::now);
-            }
-            let Some(invocation) = state.queue.take().await else {
-                return Ok(reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down"));
-            };
-            let deadline = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0)
-                + DEADLINE.as_millis();
-            let body = invocation.event.to_string();
-            if let Ok(mut held) = state.held.lock() {
-                held.insert(invocation.request_id.clone(), invocation.done);
-            }
-            let mut response = reply(StatusCode::OK, body);
-            let headers = response.headers_mut();
-            let values = [
-                (
-                    "lambda-runtime-aws-request-id",
-                    invocation.request_id.clone(),
-                ),
-                ("lambda-runtime-deadline-ms", deadline.to_string()),
-                ("lambda-runtime-invoked-function-arn", state.arn.clone()),
-                (
-                    "lambda-runtime-trace-id",
-                    format!("Root=1-{}", &invocation.request_id[..8]),
-                ),
-                ("content-type", "application/json".to_owned()),
-            ];
-            for (name, value) in values {
-                if let Ok(value) = value.parse() {
-                    headers.insert(name, value);
-                }
-            }
-            Ok(response)
-        }
+        ("GET", ["2018-06-01", "runtime", "invocation", "next"]) => Ok(next(&state).await),
         (
             "POST",
             [
@@ -237,7 +216,11 @@ async fn serve(
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
-            let done = state.held.lock().ok().and_then(|mut h| h.remove(*id));
+            let done = state
+                .held
+                .lock()
+                .ok()
+                .and_then(|mut h| h.as_mut().and_then(|h| h.remove(*id)));
             if let Some(done) = done {
                 let outcome = if *kind == "response" {
                     serde_json::from_slice(&body)
@@ -262,4 +245,62 @@ async fn serve(
         }
         _ => Ok(reply(StatusCode::NOT_FOUND, "unknown Runtime API path")),
     }
+}
+
+/// `GET …/invocation/next`: the next invocation of this function, whenever there is one.
+async fn next(state: &State) -> Response<Full<Bytes>> {
+    if let Ok(mut first) = state.first_poll.lock() {
+        first.get_or_insert_with(Instant::now);
+    }
+    // A killed process's `next` may still be waiting here: it must not take an invocation that
+    // a live instance could run.
+    let mut dead = state.dead.subscribe();
+    let taken = tokio::select! {
+        taken = state.queue.take() => taken,
+        _ = dead.wait_for(|dead| *dead) => return reply(StatusCode::GONE, "the instance is gone"),
+    };
+    let Some(invocation) = taken else {
+        return reply(StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+    };
+    let request_id = invocation.request_id.clone();
+    let body = invocation.event.to_string();
+    {
+        let Ok(mut held) = state.held.lock() else {
+            return reply(StatusCode::INTERNAL_SERVER_ERROR, "poisoned");
+        };
+        match held.as_mut() {
+            Some(held) => {
+                held.insert(request_id.clone(), invocation.done);
+            }
+            // It died between taking the invocation and now: it never ran, so back in line.
+            None => {
+                drop(held);
+                state.queue.requeue(invocation);
+                return reply(StatusCode::GONE, "the instance is gone");
+            }
+        }
+    }
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+        + DEADLINE.as_millis();
+    let mut response = reply(StatusCode::OK, body);
+    let headers = response.headers_mut();
+    let values = [
+        ("lambda-runtime-aws-request-id", request_id.clone()),
+        ("lambda-runtime-deadline-ms", deadline.to_string()),
+        ("lambda-runtime-invoked-function-arn", state.arn.clone()),
+        (
+            "lambda-runtime-trace-id",
+            format!("Root=1-{}", &request_id[..8]),
+        ),
+        ("content-type", "application/json".to_owned()),
+    ];
+    for (name, value) in values {
+        if let Ok(value) = value.parse() {
+            headers.insert(name, value);
+        }
+    }
+    response
 }
