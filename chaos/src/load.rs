@@ -203,74 +203,104 @@ impl Shopper {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Record {
-        let id = self.recorder.next.fetch_add(1, Ordering::Relaxed);
-        self.recorder.sent.fetch_add(1, Ordering::Relaxed);
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .header("authorization", &self.bearer);
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let started = Instant::now();
-        let mut record = Record {
-            id,
-            user: self.sub.clone(),
-            method: method.to_string(),
-            path: path.to_owned(),
-            key: key.map(str::to_owned),
-            started,
-            finished: started,
-            status: None,
-            error: None,
-            content_type: String::new(),
-            served_by: None,
-            body: None,
-            raw_body: String::new(),
-        };
-        match request.send().await {
-            Ok(response) => {
-                record.status = Some(response.status().as_u16());
-                let header = |name: &str| {
-                    response
-                        .headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned)
-                };
-                record.content_type = header("content-type").unwrap_or_default();
-                record.served_by = header("x-served-by");
-                match response.text().await {
-                    Ok(text) => {
-                        record.body = serde_json::from_str(&text).ok();
-                        record.raw_body = text;
-                    }
-                    Err(err) => {
-                        record.status = None;
-                        record.error = Some(format!("reading the body: {err}"));
-                    }
+        let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+        send(
+            &self.http,
+            &self.recorder,
+            &self.base,
+            &self.sub,
+            &self.bearer,
+            method,
+            path,
+            body,
+            &headers,
+        )
+        .await
+    }
+}
+
+/// Sends one request as `user` and records it (with its outcome) in `recorder`.
+#[allow(clippy::too_many_arguments)]
+async fn send(
+    http: &Client,
+    recorder: &Recorder,
+    base: &str,
+    user: &str,
+    bearer: &str,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Record {
+    let id = recorder.next.fetch_add(1, Ordering::Relaxed);
+    recorder.sent.fetch_add(1, Ordering::Relaxed);
+    let mut request = http
+        .request(method.clone(), format!("{base}{path}"))
+        .header("authorization", bearer);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let started = Instant::now();
+    let mut record = Record {
+        id,
+        user: user.to_owned(),
+        method: method.to_string(),
+        path: path.to_owned(),
+        key: headers
+            .iter()
+            .find(|(n, _)| *n == "idempotency-key")
+            .map(|(_, v)| (*v).to_owned()),
+        started,
+        finished: started,
+        status: None,
+        error: None,
+        content_type: String::new(),
+        served_by: None,
+        body: None,
+        raw_body: String::new(),
+    };
+    match request.send().await {
+        Ok(response) => {
+            record.status = Some(response.status().as_u16());
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            record.content_type = header("content-type").unwrap_or_default();
+            record.served_by = header("x-served-by");
+            match response.text().await {
+                Ok(text) => {
+                    record.body = serde_json::from_str(&text).ok();
+                    record.raw_body = text;
+                }
+                Err(err) => {
+                    record.status = None;
+                    record.error = Some(format!("reading the body: {err}"));
                 }
             }
-            Err(err) => record.error = Some(err.to_string()),
         }
-        record.finished = Instant::now();
-        match record.status {
-            None => {
-                self.recorder.unknown.fetch_add(1, Ordering::Relaxed);
-            }
-            Some(s) if s >= 500 => {
-                self.recorder.server_errors.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
-        }
-        if let Ok(mut records) = self.recorder.records.lock() {
-            records.push(record.clone());
-        }
-        record
+        Err(err) => record.error = Some(err.to_string()),
     }
+    record.finished = Instant::now();
+    match record.status {
+        None => {
+            recorder.unknown.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(s) if s >= 500 => {
+            recorder.server_errors.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+    if let Ok(mut records) = recorder.records.lock() {
+        records.push(record.clone());
+    }
+    record
 }
 
 /// An admin who reprices products while shoppers check out: GET for the `ETag`, then PUT with
@@ -329,52 +359,20 @@ impl Admin {
             };
             let price = (body["price"].as_i64().unwrap_or(100) + self.rng.i64(-20..=20)).max(1);
             let update = json!({"name": body["name"], "description": body["description"], "price": price, "stock": body["stock"]});
-            let started = Instant::now();
-            let sent = self
-                .http
-                .put(&url)
-                .header("authorization", &self.bearer)
-                .header("if-match", &etag)
-                .json(&update)
-                .send()
-                .await;
-            let id = self.recorder.next.fetch_add(1, Ordering::Relaxed);
-            self.recorder.sent.fetch_add(1, Ordering::Relaxed);
-            let mut record = Record {
-                id,
-                user: "admin".into(),
-                method: "PUT".into(),
-                path: format!("/products/{product}"),
-                key: None,
-                started,
-                finished: Instant::now(),
-                status: None,
-                error: None,
-                content_type: String::new(),
-                served_by: None,
-                body: None,
-                raw_body: String::new(),
-            };
-            if let Ok(response) = sent {
-                record.status = Some(response.status().as_u16());
-                record.content_type = response
-                    .headers()
-                    .get("content-type")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                record.served_by = response
-                    .headers()
-                    .get("x-served-by")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                record.raw_body = response.text().await.unwrap_or_default();
-                record.body = serde_json::from_str(&record.raw_body).ok();
-            }
-            record.finished = Instant::now();
-            if let Ok(mut records) = self.recorder.records.lock() {
-                records.push(record);
-            }
+            let path = format!("/products/{product}");
+            let headers = [("if-match", etag.as_str())];
+            send(
+                &self.http,
+                &self.recorder,
+                &self.base,
+                "admin",
+                &self.bearer,
+                Method::PUT,
+                &path,
+                Some(&update),
+                &headers,
+            )
+            .await;
         }
     }
 }
