@@ -33,6 +33,18 @@ async fn start(options: Options) -> Running {
     local::start(options).await.expect("the local API starts")
 }
 
+/// `PUT /products/{id}` of a small product as `bearer`; the status.
+async fn create(http: &Client, base: &str, bearer: &str, id: &str) -> StatusCode {
+    let product = json!({"name": id, "description": "", "price": 1, "stock": 1});
+    let put = http
+        .put(format!("{base}/products/{id}"))
+        .header("authorization", bearer)
+        .json(&product)
+        .send()
+        .await;
+    put.expect("PUT").status()
+}
+
 fn bearer(api: &Running, spec: &TokenSpec) -> String {
     match &api.trust {
         Trust::Dev(issuer) => format!("Bearer {}", issuer.mint(spec)),
@@ -267,15 +279,10 @@ async fn on_disk_data_and_the_signing_key_survive_a_restart() {
     let first = start(options(dir.clone(), false)).await;
     assert!(first.seeded > 0);
     let admin = bearer(&first, &TokenSpec::admin("admin-1"));
-    let product = json!({"name": "Kept", "description": "", "price": 1, "stock": 1});
-    let put = http
-        .put(format!("{}/products/kept", first.url))
-        .header("authorization", &admin)
-        .json(&product)
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(
+        create(&http, &first.url, &admin, "kept").await,
+        StatusCode::CREATED
+    );
     first.stop().await;
 
     let second = start(options(dir.clone(), false)).await;
@@ -331,15 +338,10 @@ async fn an_external_issuer_is_trusted_through_its_jwks_url() {
     );
 
     let admin = bearer(&issuer_api, &TokenSpec::admin("admin-1"));
-    let product = json!({"name": "Remote", "description": "", "price": 1, "stock": 1});
-    let put = http
-        .put(format!("{}/products/remote", relying.url))
-        .header("authorization", &admin)
-        .json(&product)
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(put.status(), StatusCode::CREATED);
+    assert_eq!(
+        create(&http, &relying.url, &admin, "remote").await,
+        StatusCode::CREATED
+    );
     relying.stop().await;
     issuer_api.stop().await;
     let _ = std::fs::remove_dir_all(&issuer_dir);

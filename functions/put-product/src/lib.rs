@@ -4,7 +4,7 @@
 //! One conditional `UpdateItem`: the precondition and the version bump happen inside DynamoDB, so
 //! two admins racing on one product can never both win against the same `ETag`.
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::ProductDraft;
@@ -39,13 +39,10 @@ async fn respond<S: PutProduct + Sync>(
     match outcome {
         PutOutcome::Replaced => http::json_with_etag(StatusCode::OK, &product.value, &product.etag),
         PutOutcome::Created => {
-            let mut response =
+            let response =
                 http::json_with_etag(StatusCode::CREATED, &product.value, &product.etag)?;
             // Ids are URL-safe by construction, so the path needs no escaping.
-            let location = HeaderValue::from_str(&format!("/products/{id}"))
-                .map_err(|e| ApiError::Internal(Box::new(e)))?;
-            response.headers_mut().insert(header::LOCATION, location);
-            Ok(response)
+            http::with_header(response, header::LOCATION, &format!("/products/{id}"))
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Product items and the catalog operations (see [`super::schema`] for the key layout).
 
-use super::schema::{GSI1, GSI1PK, PK};
+use super::schema::{GSI1, GSI1PK};
 use super::{
     DeleteProduct, DynamoStore, GetProduct, GetProducts, ListProducts, PutOutcome, PutProduct,
     StoreError, batch_get, condition_for, page_fetch, page_of, to_item,
@@ -245,8 +245,8 @@ impl DeleteProduct for DynamoStore {
         id: &ProductId,
         precondition: &Precondition,
     ) -> Result<(), StoreError> {
-        let (condition, tags) = condition_for(precondition, true)
-            .unwrap_or_else(|| (format!("attribute_exists({PK})"), vec![]));
+        // Always a condition: `require_item` adds `attribute_exists(PK)`, so a missing item fails it.
+        let (condition, tags) = condition_for(precondition, true).unwrap_or_default();
         let values: Item = tags
             .into_iter()
             .map(|(p, t)| (p, AttributeValue::S(t)))
