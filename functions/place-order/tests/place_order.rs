@@ -488,3 +488,26 @@ async fn a_checkout_changes_the_products_etag() {
     );
     assert_eq!(after.value.version, before.value.version + 1);
 }
+
+#[tokio::test]
+async fn an_expected_total_written_with_a_point_is_the_same_request() {
+    // JSON (and JSON Schema's `integer`) does not tell 1000.0 from 1000: the same total, the same
+    // request for the key (a replay, not 422 idempotency-key-reused).
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 500, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 2).await;
+    let placed = send(
+        &t,
+        call(&t, "alice", Some("k1")).json(&json!({"expected_total": 1000.0})),
+    )
+    .await;
+    assert_eq!(placed.status(), 201);
+    let replay = send(
+        &t,
+        call(&t, "alice", Some("k1")).json(&json!({"expected_total": 1000})),
+    )
+    .await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(header(&replay, "idempotent-replayed"), "true");
+    assert_eq!(order_count(&t, "alice").await, 1);
+}

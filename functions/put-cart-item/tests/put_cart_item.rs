@@ -167,3 +167,15 @@ async fn a_token_is_required_and_carts_are_per_user() {
     put(&t, "alice", "p1", json!({"quantity": 3})).await;
     assert_eq!(lines(&t, "bob").await, 0);
 }
+
+#[tokio::test]
+async fn a_quantity_written_with_a_point_is_an_integer() {
+    // JSON (and JSON Schema's `integer`) does not tell 27.0 from 27: both are accepted.
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let response = put(&t, "alice", "p1", json!({"quantity": 27.0})).await;
+    assert_eq!(response.status(), 200);
+    let body = body_json(&response);
+    assert_eq!(body["items"][0]["quantity"], 27);
+    assert_eq!(body["total"], 2700);
+}

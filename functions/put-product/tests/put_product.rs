@@ -330,3 +330,19 @@ async fn writes_need_an_admin_token() {
         401
     );
 }
+
+#[tokio::test]
+async fn whole_numbers_written_with_a_point_are_integers() {
+    // JSON (and JSON Schema's `integer`) does not tell 900.0 from 900: both are accepted.
+    let t = spawn_app().await;
+    let body = json!({"name": "Mug", "description": "", "price": 900.0, "stock": 1e2});
+    let response = put(&t, call("p1").json(&body)).await;
+    assert_eq!(response.status(), 201);
+    let product = body_json(&response);
+    assert_eq!(
+        (product["price"].as_i64(), product["stock"].as_i64()),
+        (Some(900), Some(100))
+    );
+    let fraction = json!({"name": "Mug", "description": "", "price": 900.5, "stock": 1});
+    assert_eq!(put(&t, call("p1").json(&fraction)).await.status(), 422);
+}

@@ -32,8 +32,8 @@ impl Quantity {
                 errors.push(FieldError::new("quantity", "is required"));
                 None
             }
-            Some(v) => match v.as_u64() {
-                Some(n) if (1..=u64::from(MAX_QUANTITY)).contains(&n) => u32::try_from(n).ok(),
+            Some(v) => match super::whole_number(v) {
+                Some(n) if (1..=i64::from(MAX_QUANTITY)).contains(&n) => u32::try_from(n).ok(),
                 _ => {
                     errors.push(FieldError::new(
                         "quantity",
@@ -146,6 +146,10 @@ mod tests {
         assert_eq!(
             Quantity::parse_body(&json!({"quantity": 99})).map(Quantity::get),
             Ok(99)
+        );
+        assert_eq!(
+            Quantity::parse_body(&json!({"quantity": 27.0})).map(Quantity::get),
+            Ok(27)
         );
         for bad in [
             json!({"quantity": 0}),

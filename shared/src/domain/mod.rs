@@ -240,8 +240,7 @@ fn amount(
 ) -> Option<i64> {
     match value {
         None => errors.push(FieldError::new(field, "is required")),
-        // `as_i64` is None for floats (even 1.0) and for integers beyond i64, so both are refused.
-        Some(v) => match v.as_i64() {
+        Some(v) => match whole_number(v) {
             Some(n) if (0..=MAX_AMOUNT).contains(&n) => return Some(n),
             Some(_) => errors.push(FieldError::new(
                 field,
@@ -255,6 +254,25 @@ fn amount(
         },
     }
     None
+}
+
+/// The value of a JSON number that is a whole number within `i64`: `27`, and also `27.0` or `2.7e1`,
+/// which JSON (RFC 8259) and JSON Schema's `integer` treat as the same number as `27`. `None` for a
+/// fraction, a number beyond `i64`, or anything that is not a number.
+pub fn whole_number(value: &serde_json::Value) -> Option<i64> {
+    let serde_json::Value::Number(number) = value else {
+        return None;
+    };
+    if let Some(n) = number.as_i64() {
+        return Some(n);
+    }
+    if !number.is_f64() {
+        return None; // an integer beyond i64
+    }
+    // 2^63 is exact as an f64, and every f64 in (-2^63, 2^63) without a fraction converts exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    let f = number.as_f64()?;
+    (f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f)).then_some(f as i64)
 }
 
 /// A product as the API shows it. `price` is in minor units (cents) of `currency`.
@@ -416,6 +434,27 @@ mod tests {
             ["name"]
         );
         assert_eq!(fields(json!([1, 2])), [""]);
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_point_or_an_exponent() {
+        for (v, n) in [
+            (json!(27), Some(27)),
+            (json!(27.0), Some(27)),
+            (json!(-0.0), Some(0)),
+            (json!(1e9), Some(1_000_000_000)),
+            (json!(1.5), None),
+            (json!(1e19), None),
+            (json!(u64::MAX), None),
+            (json!("27"), None),
+            (json!(null), None),
+        ] {
+            assert_eq!(whole_number(&v), n, "{v}");
+        }
+        let d =
+            ProductDraft::parse(&json!({"name":"n","description":"","price":900.0,"stock":1e2}))
+                .expect("whole numbers are integers however they are written");
+        assert_eq!((d.price(), d.stock()), (900, 100));
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl CheckoutRequest {
             .collect();
         let expected_total = match obj.get("expected_total") {
             None => None,
-            Some(v) => match v.as_i64() {
+            Some(v) => match super::whole_number(v) {
                 Some(n) if n >= 0 => Some(n),
                 _ => {
                     errors.push(FieldError::new(
@@ -181,6 +181,13 @@ mod tests {
                 expected_total: Some(900)
             })
         );
+        assert_eq!(
+            CheckoutRequest::parse(&json!({"expected_total": 900.0})),
+            Ok(CheckoutRequest {
+                expected_total: Some(900)
+            })
+        );
+        assert!(CheckoutRequest::parse(&json!({"expected_total": 900.5})).is_err());
         assert!(CheckoutRequest::parse(&json!({"expected_total": -1})).is_err());
         assert!(CheckoutRequest::parse(&json!({"expected_total": "9"})).is_err());
         assert!(CheckoutRequest::parse(&json!({"coupon": "FREE"})).is_err());
