@@ -146,3 +146,21 @@ async fn deletes_need_an_admin_token() {
     );
     assert!(exists(&t, "p1").await, "nothing deleted without an admin");
 }
+
+#[tokio::test]
+async fn if_match_with_only_weak_tags_never_holds() {
+    // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, so a list of weak
+    // tags is a precondition that fails (412), whether or not the product exists; never a 500.
+    let t = spawn_app().await;
+    let current = seed_product(&t.app, "p1", "P", 1, 1).await;
+    let weak = format!("W/{}, W/\"other\"", current.etag.header_value());
+    for id in ["p1", "ghost"] {
+        let response = delete(&t, call(id).header("If-Match", &weak)).await;
+        assert_eq!(response.status(), 412, "{id}");
+        assert_eq!(
+            header(&response, "content-type"),
+            "application/problem+json"
+        );
+    }
+    assert!(exists(&t, "p1").await, "nothing deleted");
+}

@@ -346,3 +346,20 @@ async fn whole_numbers_written_with_a_point_are_integers() {
     let fraction = json!({"name": "Mug", "description": "", "price": 900.5, "stock": 1});
     assert_eq!(put(&t, call("p1").json(&fraction)).await.status(), 422);
 }
+
+#[tokio::test]
+async fn if_match_with_only_weak_tags_never_holds() {
+    // A weak tag never matches If-Match (strong comparison): 412 and nothing written; never a 500.
+    let t = spawn_app().await;
+    let current = seed_product(&t.app, "p1", "Old", 1, 1).await;
+    let weak = format!("W/{}", current.etag.header_value());
+    for id in ["p1", "ghost"] {
+        let response = put(&t, call(id).header("If-Match", &weak).json(&valid())).await;
+        assert_eq!(response.status(), 412, "{id}");
+    }
+    assert_eq!(
+        stored(&t, "p1").await.map(|p| p.name),
+        Some("Old".to_owned())
+    );
+    assert_eq!(stored(&t, "ghost").await, None);
+}

@@ -431,6 +431,15 @@ fn condition_for(
 ) -> Option<(String, Vec<(String, String)>)> {
     let exists = format!("attribute_exists({})", schema::PK);
     let tag_list = |tags: &[EntityTag]| -> (String, Vec<(String, String)>) {
+        if tags.is_empty() {
+            // No tag can match (`If-Match` listing only weak tags): a condition that never holds,
+            // since `IN ()` is not an expression DynamoDB accepts.
+            let never = format!(
+                "attribute_not_exists({pk}) AND attribute_exists({pk})",
+                pk = schema::PK
+            );
+            return (format!("({never})"), vec![]);
+        }
         let values: Vec<(String, String)> = tags
             .iter()
             .enumerate()
@@ -484,6 +493,15 @@ mod tests {
                 (":etag0".to_owned(), "a".to_owned()),
                 (":etag1".to_owned(), "b".to_owned())
             ]
+        );
+        assert_eq!(
+            condition_for(&Precondition::MatchesAny(vec![]), false),
+            Some((
+                "attribute_exists(PK) AND (attribute_not_exists(PK) AND attribute_exists(PK))"
+                    .to_owned(),
+                vec![]
+            )),
+            "an empty list is a condition that never holds, not `IN ()`"
         );
         assert_eq!(condition_for(&Precondition::None, false), None);
         assert_eq!(
