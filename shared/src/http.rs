@@ -193,28 +193,40 @@ enum EtagList {
     Tags(Vec<(bool, EntityTag)>),
 }
 
-/// RFC 9110 §8.8.3: `*` or a comma-separated list of `"opaque"` / `W/"opaque"`.
+/// RFC 9110 §8.8.3: `*` or a comma-separated list of `"opaque"` / `W/"opaque"`. The list is read
+/// tag by tag, not split on commas first: a comma may appear inside an entity tag.
 fn parse_etags(raw: &str, name: &str) -> Result<EtagList, ApiError> {
     let malformed =
         || ApiError::bad_request(format!("{name} must be * or a list of quoted entity tags"));
     if raw.trim() == "*" {
         return Ok(EtagList::Any);
     }
+    let ows = [' ', '\t'];
     let mut tags = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (weak, quoted) = match part.strip_prefix("W/") {
-            Some(rest) => (true, rest),
-            None => (false, part),
+    let mut rest = raw;
+    loop {
+        // Optional whitespace and empty list elements (`#rule`, RFC 9110 §5.6.1).
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            break;
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
         };
-        let inner = quoted
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .ok_or_else(malformed)?;
-        // etagc = %x21 / %x23-7E / obs-text: no quotes, spaces or controls inside.
-        if inner.bytes().any(|b| b == b'"' || b <= b' ' || b == 0x7f) {
+        let opaque = quoted.strip_prefix('"').ok_or_else(malformed)?;
+        let end = opaque.find('"').ok_or_else(malformed)?;
+        let inner = &opaque[..end];
+        // etagc = %x21 / %x23-7E / obs-text: no spaces or controls inside (quotes end the tag).
+        if inner.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(malformed());
         }
         tags.push((weak, EntityTag::from_stored(inner.to_owned())));
+        // After a tag: the end of the list, or a comma.
+        rest = opaque[end + 1..].trim_start_matches(ows);
+        if !(rest.is_empty() || rest.starts_with(',')) {
+            return Err(malformed());
+        }
     }
     if tags.is_empty() {
         return Err(malformed());
@@ -401,6 +413,9 @@ mod tests {
         assert_eq!(tags(p), ["a", "c"]);
         let p = precondition(&with_header("if-none-match", r#"W/"b""#)).expect("valid");
         assert_eq!(tags(p), ["b"]);
+        // A comma is an etagc: it may appear inside a tag; empty list elements are skipped.
+        let p = precondition(&with_header("if-none-match", r#", "a,b" ,, W/",""#)).expect("valid");
+        assert_eq!(tags(p), ["a,b", ","]);
         assert_eq!(
             precondition(&with_header("if-none-match", "*")).ok(),
             Some(Precondition::Absent)
@@ -409,7 +424,18 @@ mod tests {
 
     #[test]
     fn malformed_preconditions_are_bad_requests() {
-        for bad in ["a", r#""a"#, r#""a b""#, ",", r#"W/a"#, r#""a"b""#] {
+        for bad in [
+            "a",
+            r#""a"#,
+            r#""a b""#,
+            ",",
+            r#"W/a"#,
+            r#""a"b""#,
+            r#""a""b""#,
+            r#"W/ "a""#,
+            r#""a" *"#,
+            "",
+        ] {
             let err = precondition(&with_header("if-match", bad)).expect_err(bad);
             assert_eq!(err.status(), StatusCode::BAD_REQUEST, "{bad}");
         }

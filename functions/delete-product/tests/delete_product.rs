@@ -164,3 +164,14 @@ async fn if_match_with_only_weak_tags_never_holds() {
     }
     assert!(exists(&t, "p1").await, "nothing deleted");
 }
+
+#[tokio::test]
+async fn an_entity_tag_may_contain_a_comma() {
+    // etagc includes ',' (RFC 9110 §8.8.3): "a,b" is one tag, which does not match (412), not a
+    // malformed header (400).
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 1, 1).await;
+    let response = delete(&t, call("p1").header("If-Match", r#""a,b", W/"c""#)).await;
+    assert_eq!(response.status(), 412);
+    assert!(exists(&t, "p1").await);
+}

@@ -106,3 +106,23 @@ async fn other_methods_are_405_with_allow() {
     assert_eq!(response.status(), 405);
     assert_eq!(header(&response, "allow"), "GET");
 }
+
+#[tokio::test]
+async fn an_entity_tag_may_contain_a_comma() {
+    // etagc includes ',' (RFC 9110 §8.8.3): the list is read tag by tag, so "a,b" is one tag.
+    let t = spawn_app().await;
+    let stored = seed_product(&t.app, "p1", "P", 1, 1).await;
+    let other = get(
+        &t,
+        Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", r#""a,b""#),
+    )
+    .await;
+    assert_eq!(other.status(), 200);
+    let listed = format!(r#""a,b", {}"#, stored.etag.header_value());
+    let current = get(
+        &t,
+        Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", &listed),
+    )
+    .await;
+    assert_eq!(current.status(), 304);
+}
