@@ -111,9 +111,10 @@ struct Fetcher {
 
 impl Fetcher {
     fn new(url: &str, timeout: Duration) -> Result<Self, KeysError> {
+        // The Mozilla roots compiled in: nothing to read or parse from disk during init (the
+        // platform store costs milliseconds of every cold start; see the bench).
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| KeysError::Fetch(format!("no TLS root certificates: {e}")))?
+            .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .build();

@@ -377,8 +377,12 @@ impl DynamoStore {
     /// Builds a client from the standard AWS settings of the environment (region, credentials,
     /// `AWS_ENDPOINT_URL_DYNAMODB`). Call once per process, before the handler loop.
     pub async fn from_env(table: &str) -> Self {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+            .ok();
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(timeouts())
+            .http_client(http_client(endpoint.as_deref()))
             .load()
             .await;
         Self {
@@ -413,6 +417,36 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+}
+
+/// The root certificates of Amazon Trust Services (Amazon Root CA 1–4 and Starfield Services
+/// Root CA G2), which every DynamoDB endpoint's certificate chains to.
+const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
+
+/// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots
+/// unless `endpoint` overrides DynamoDB's with an `https` URL of another kind.
+///
+/// Why: the default client loads the platform's whole certificate store during init: every file
+/// of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all come
+/// from five roots. Measured with the bench, that load was most of the gap between a function's
+/// init and the hello-world floor's. An `https` endpoint override (an emulator or proxy with its
+/// own certificate) keeps the platform store, so it can be trusted the usual way.
+fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let custom_tls = endpoint.is_some_and(|e| e.to_ascii_lowercase().starts_with("https://"));
+    let trust = if custom_tls {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES)
+    };
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
 }
 
 fn timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -477,6 +511,21 @@ fn condition_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SDK parses these only when it builds its first connection, and panics on a bad one:
+    /// so they are checked here, not on a request.
+    #[test]
+    fn the_amazon_roots_are_five_parsable_certificates() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES)
+            .collect::<Result<_, _>>()
+            .expect("valid PEM");
+        assert_eq!(certs.len(), 5);
+        let mut roots = rustls::RootCertStore::empty();
+        let (valid, invalid) = roots.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0));
+    }
 
     #[test]
     fn conditions_name_the_tag_placeholders() {

@@ -1,0 +1,62 @@
+//! The storage floor: the same strongly consistent `GetItem` that `GET /products/{id}` sends,
+//! with a client built from the environment the way the functions build theirs, in a bare loop.
+//!
+//! `floor-getitem <count>` with `TABLE_NAME`, `KEY_PK`, `KEY_SK` and the standard AWS settings
+//! (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`) set. Prints one JSON line:
+//! `{"first_us": <first call, opening the connection>, "samples_us": [<count warm calls>]}`.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::time::Instant;
+
+fn setting(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        eprintln!("floor-getitem: set {name}");
+        std::process::exit(2)
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let count: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| {
+            eprintln!("usage: floor-getitem <count>");
+            std::process::exit(2)
+        });
+    let (table, pk, sk) = (setting("TABLE_NAME"), setting("KEY_PK"), setting("KEY_SK"));
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let get = || {
+        client
+            .get_item()
+            .table_name(&table)
+            .key("PK", AttributeValue::S(pk.clone()))
+            .key("SK", AttributeValue::S(sk.clone()))
+            .consistent_read(true)
+            .send()
+    };
+    let mut samples = Vec::with_capacity(count + 1);
+    for _ in 0..=count {
+        let started = Instant::now();
+        match get().await {
+            Ok(out) if out.item.is_some() => {}
+            Ok(_) => {
+                eprintln!("floor-getitem: the item {pk}/{sk} is missing from {table}");
+                std::process::exit(1)
+            }
+            Err(err) => {
+                eprintln!("floor-getitem: GetItem failed: {err:?}");
+                std::process::exit(1)
+            }
+        }
+        samples.push(started.elapsed().as_micros() as u64);
+    }
+    let first = samples.remove(0);
+    println!(
+        "{}",
+        serde_json::json!({ "first_us": first, "samples_us": samples })
+    );
+}

@@ -1,0 +1,210 @@
+//! One SVG chart of every contestant's init, warm p50 and peak memory (medians over the rounds),
+//! each panel with its target drawn as a line.
+
+use crate::report::{
+    INIT_TARGET, Kind, RSS_TARGET_MIB, RUNTIME_FLOOR, Results, STORAGE_FLOOR, WARM_TARGET,
+};
+use plotters::prelude::*;
+
+const PANEL_WIDTH: u32 = 420;
+const HEIGHT: u32 = 520;
+
+struct Panel<'a> {
+    title: String,
+    unit: &'a str,
+    /// (label, value, colour) per bar, top to bottom.
+    bars: Vec<(String, f64, RGBColor)>,
+    /// (label, x) of the target line.
+    target: Option<(String, f64)>,
+}
+
+const FUNCTION: RGBColor = RGBColor(70, 110, 180);
+const FLOOR: RGBColor = RGBColor(150, 150, 150);
+const TARGET: RGBColor = RGBColor(200, 60, 50);
+
+fn colour(kind: Kind) -> RGBColor {
+    if kind == Kind::Function {
+        FUNCTION
+    } else {
+        FLOOR
+    }
+}
+
+/// The chart as an SVG document.
+pub fn svg(results: &Results) -> Result<String, String> {
+    let rows: Vec<_> = results.contestants.iter().zip(&results.summary).collect();
+    let median_of = |name: &str, f: &dyn Fn(&crate::report::Summary) -> Option<f64>| {
+        rows.iter()
+            .find(|(c, _)| c.name == name)
+            .and_then(|(_, s)| f(s))
+    };
+    let hello_init = median_of(RUNTIME_FLOOR, &|s| s.init_ms.map(|x| x.median));
+    let floor_sum = median_of(RUNTIME_FLOOR, &|s| s.p50_us.map(|x| x.median))
+        .zip(median_of(STORAGE_FLOOR, &|s| s.p50_us.map(|x| x.median)))
+        .map(|(a, b)| a + b);
+    let bars = |f: &dyn Fn(&crate::report::Summary) -> Option<f64>| {
+        rows.iter()
+            .filter_map(|(c, s)| Some((c.name.clone(), f(s)?, colour(c.kind))))
+            .collect::<Vec<_>>()
+    };
+    let panels = [
+        Panel {
+            title: "init (median)".into(),
+            unit: "ms",
+            bars: bars(&|s| s.init_ms.map(|x| x.median)),
+            target: hello_init.map(|h| (format!("{INIT_TARGET}× floor"), h * INIT_TARGET)),
+        },
+        Panel {
+            title: "warm p50 (median)".into(),
+            unit: "µs",
+            bars: bars(&|s| s.p50_us.map(|x| x.median)),
+            target: floor_sum.map(|f| (format!("{WARM_TARGET}× floors"), f * WARM_TARGET)),
+        },
+        Panel {
+            title: "peak RSS (max)".into(),
+            unit: "MiB",
+            bars: bars(&|s| s.rss_mib.map(|x| x.max)),
+            target: Some((format!("{RSS_TARGET_MIB} MiB"), RSS_TARGET_MIB)),
+        },
+    ];
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (PANEL_WIDTH * panels.len() as u32, HEIGHT))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
+            draw(area, panel).map_err(|e| e.to_string())?;
+        }
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &Panel,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let n = panel.bars.len().max(1);
+    let top = panel
+        .bars
+        .iter()
+        .map(|b| b.1)
+        .chain(panel.target.iter().map(|t| t.1))
+        .fold(0.0_f64, f64::max)
+        * 1.15;
+    let names: Vec<String> = panel.bars.iter().map(|b| b.0.clone()).collect();
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(30)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..top.max(1.0), (0..n).into_segmented())?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(panel.unit)
+        .x_labels(5)
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => names.get(*i).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .draw()?;
+    chart.draw_series(
+        panel
+            .bars
+            .iter()
+            .enumerate()
+            .map(|(i, (_, value, colour))| {
+                let mut bar = Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (*value, SegmentValue::Exact(i + 1)),
+                    ],
+                    colour.filled(),
+                );
+                bar.set_margin(3, 3, 0, 0);
+                bar
+            }),
+    )?;
+    if let Some((label, x)) = &panel.target {
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(*x, SegmentValue::Exact(0)), (*x, SegmentValue::Exact(n))],
+                TARGET.stroke_width(2),
+            )))?
+            .label(label.as_str())
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], TARGET.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Contestant, Meta, Round, summarise};
+
+    #[test]
+    fn draws_every_contestant_and_the_targets() {
+        let round = |init: Option<f64>, p50: f64, rss: Option<f64>| Round {
+            init_ms: init,
+            first_ms: 1.0,
+            p50_us: p50,
+            p99_us: p50,
+            rss_mib: rss,
+            samples: 10,
+        };
+        let contestant = |name: &str, kind: Kind, r: Round| Contestant {
+            name: name.into(),
+            kind,
+            route: None,
+            workload: String::new(),
+            binary_bytes: 1,
+            zip_bytes: 1,
+            rounds: vec![r],
+        };
+        let contestants = vec![
+            contestant(
+                RUNTIME_FLOOR,
+                Kind::RuntimeFloor,
+                round(Some(2.0), 100.0, Some(3.0)),
+            ),
+            contestant(STORAGE_FLOOR, Kind::StorageFloor, round(None, 200.0, None)),
+            contestant(
+                "get-product",
+                Kind::Function,
+                round(Some(2.5), 330.0, Some(9.0)),
+            ),
+        ];
+        let results = Results {
+            meta: Meta {
+                date: String::new(),
+                commit: String::new(),
+                machine: String::new(),
+                command: String::new(),
+                rounds: 1,
+                invocations: 10,
+            },
+            summary: summarise(&contestants),
+            contestants,
+        };
+        let svg = svg(&results).expect("draws");
+        assert!(svg.starts_with("<svg"), "{svg}");
+        for text in [
+            "get-product",
+            RUNTIME_FLOOR,
+            STORAGE_FLOOR,
+            "1.3× floor",
+            "1.15× floors",
+            "32 MiB",
+        ] {
+            assert!(svg.contains(text), "the chart names {text}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! What each function's invocations are: its own `events/` request, with a fresh token, and the
+//! state reset (outside the timed window) that makes every warm invocation do the documented work
+//! rather than a replay or an error: `PUT /products/{id}` with `If-None-Match: *` creates the
+//! product each time because the bench deletes it first, checkout finds a full cart, and so on.
+
+use devkit::tokens::{DevIssuer, TokenSpec};
+use serde_json::Value;
+use shared::domain::{Precondition, ProductId};
+use shared::store::DeleteProduct;
+use shared::{App, DynamoStore};
+use std::path::Path;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The user of every protected event, and the admin of the admin ones.
+const USER: &str = "alice";
+const ADMIN: &str = "admin";
+/// What the events name: checkout expects `2 × espresso-cup` at 900 (= its `expected_total`).
+const CUP: &str = "espresso-cup";
+const CUP_PRICE: i64 = 900;
+const MUG: &str = "travel-mug";
+/// The order id the order events carry as a placeholder.
+const ORDER_PLACEHOLDER: &str = "0196b3a2-6c1e-7d4f-8a2b-3c4d5e6f7a8b";
+
+/// One function's workload.
+pub struct Workload {
+    pub function: String,
+    /// The event as stored in `events/`, tokens not yet filled in.
+    template: Value,
+    /// Status every invocation must answer, or the bench stops: a figure for the wrong path is
+    /// worse than none.
+    pub expect: u16,
+    pub describe: &'static str,
+}
+
+/// The DynamoDB key of the item the storage floor reads (`PK`, `SK`): the product
+/// `GET /products/{id}` reads in its event.
+pub fn storage_floor_key() -> (String, String) {
+    (format!("PRODUCT#{CUP}"), "PRODUCT".to_owned())
+}
+
+impl Workload {
+    /// The workload of `function`, from `events/<function>.json` under `root`.
+    pub fn load(root: &Path, function: &str) -> Result<Self, BoxError> {
+        let path = root.join("events").join(format!("{function}.json"));
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
+        let template: Value = serde_json::from_str(&text)?;
+        let (expect, describe) = match function {
+            "list-products" => (200, "the event's page of the catalog (limit 2), as sent"),
+            "get-product" => (200, "one product by id, as sent (one consistent GetItem)"),
+            "put-product" => (
+                201,
+                "creates the product (`If-None-Match: *`); the bench deletes it before each",
+            ),
+            "delete-product" => (
+                204,
+                "deletes the product; the bench re-creates it before each",
+            ),
+            "get-cart" => (200, "reads a one-line cart and prices it, as sent"),
+            "put-cart-item" => (200, "sets the cart line, as sent"),
+            "delete-cart-item" => (204, "removes the line; the bench puts it back before each"),
+            "place-order" => (
+                201,
+                "a real checkout (transaction of stock, order, cart, key): a fresh \
+                 Idempotency-Key each time, the cart refilled before each",
+            ),
+            "list-orders" => (200, "the newest 10 orders of the user, as sent"),
+            "get-order" => (
+                200,
+                "one order of the user (the placeholder id swapped for a real one)",
+            ),
+            "cancel-order" => (
+                200,
+                "a real cancel (transaction restoring stock) of an order the bench places before each",
+            ),
+            other => return Err(format!("no workload is defined for {other}").into()),
+        };
+        Ok(Self {
+            function: function.to_owned(),
+            template,
+            expect,
+            describe,
+        })
+    }
+
+    /// The event as stored, placeholders and all (the runtime floor ignores what it gets).
+    pub fn raw_event(&self) -> Value {
+        self.template.clone()
+    }
+
+    /// `METHOD /path` of the event.
+    pub fn route(&self) -> String {
+        self.template["routeKey"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// The engine's state and the tokens every workload uses.
+pub struct World {
+    pub app: App<DynamoStore>,
+    issuer: DevIssuer,
+    user_bearer: String,
+    admin_bearer: String,
+    /// An order of the user, for `GET /orders/{id}`.
+    order: String,
+}
+
+impl World {
+    /// Seeds the catalog (the events' products, plenty of stock) and a few orders.
+    pub async fn seed(app: App<DynamoStore>, issuer: DevIssuer) -> Self {
+        devkit::seed_product(&app, CUP, "Espresso cup", CUP_PRICE, 100_000_000).await;
+        for (i, id) in ["pour-over-kettle", "grinder", "beans-ethiopia"]
+            .iter()
+            .enumerate()
+        {
+            devkit::seed_product(&app, id, id, 1_000 + 500 * i as i64, 1_000).await;
+        }
+        let mut order = String::new();
+        for _ in 0..3 {
+            order = devkit::place_order(&app, USER, &[(CUP, 1)]).await.id;
+        }
+        let bearer = |spec: &TokenSpec| format!("Bearer {}", issuer.mint(spec));
+        // Tokens live an hour: longer than any run.
+        let user_bearer = bearer(&TokenSpec {
+            ttl_secs: 3600,
+            ..TokenSpec::user(USER)
+        });
+        let admin_bearer = bearer(&TokenSpec {
+            ttl_secs: 3600,
+            ..TokenSpec::admin(ADMIN)
+        });
+        Self {
+            app,
+            issuer,
+            user_bearer,
+            admin_bearer,
+            order,
+        }
+    }
+
+    /// The key set the functions trust.
+    pub fn jwks(&self) -> Value {
+        self.issuer.jwks()
+    }
+
+    /// Once per function per round, before its first invocation.
+    pub async fn before_run(&self, w: &Workload) {
+        if w.function == "get-cart" {
+            devkit::add_to_cart(&self.app, USER, CUP, 2).await;
+        }
+    }
+
+    /// Resets what the previous invocation changed and returns the next event. Not timed.
+    pub async fn next_event(&self, w: &Workload) -> Result<Value, BoxError> {
+        let mut event = w.template.clone();
+        let mut order = None;
+        match w.function.as_str() {
+            "put-product" => {
+                self.app
+                    .store()
+                    .delete_product(&ProductId::parse(MUG)?, &Precondition::None)
+                    .await?;
+            }
+            "delete-product" => {
+                devkit::seed_product(&self.app, MUG, "Travel mug", 1_290, 40).await;
+            }
+            "delete-cart-item" => devkit::add_to_cart(&self.app, USER, CUP, 2).await,
+            "place-order" => {
+                devkit::add_to_cart(&self.app, USER, CUP, 2).await;
+                event["headers"]["idempotency-key"] =
+                    Value::String(uuid::Uuid::new_v4().to_string());
+            }
+            "get-order" => order = Some(self.order.clone()),
+            "cancel-order" => {
+                order = Some(devkit::place_order(&self.app, USER, &[(CUP, 1)]).await.id);
+            }
+            _ => {}
+        }
+        if let Some(auth) = event["headers"]["authorization"].as_str() {
+            let bearer = if auth.contains("--admin") {
+                &self.admin_bearer
+            } else {
+                &self.user_bearer
+            };
+            event["headers"]["authorization"] = Value::String(bearer.clone());
+        }
+        if let Some(order) = order {
+            let text = event.to_string().replace(ORDER_PLACEHOLDER, &order);
+            event = serde_json::from_str(&text)?;
+        }
+        Ok(event)
+    }
+}
