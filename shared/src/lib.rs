@@ -55,10 +55,12 @@ impl<S> App<S> {
 }
 
 impl App<DynamoStore> {
-    /// Reads the configuration and builds the DynamoDB client from the standard AWS environment.
+    /// Reads the configuration, builds the DynamoDB client from the standard AWS environment and
+    /// opens its connection.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let store = DynamoStore::from_env(config.table_name()).await;
+        store.open_connection().await;
         Ok(Self::new(config, store))
     }
 }

@@ -417,6 +417,21 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// Opens the connection to DynamoDB (TCP, TLS) with one `DescribeTable`, so the first request
+    /// of a cold start does not pay the handshake: called during init, where Lambda runs at full
+    /// CPU and the protected functions fetch their key set at the same time. Never fails: if
+    /// DynamoDB does not answer within a second, the first request connects as it would have.
+    pub async fn open_connection(&self) {
+        let describe = self.client.describe_table().table_name(&self.table).send();
+        match tokio::time::timeout(Duration::from_secs(1), describe).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::debug!(error = %crate::http::cause_chain(&err), "warm-up DescribeTable failed")
+            }
+            Err(_) => tracing::debug!("warm-up DescribeTable timed out"),
+        }
+    }
 }
 
 /// The root certificates of Amazon Trust Services (Amazon Root CA 1–4 and Starfield Services
