@@ -158,15 +158,19 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
         .unwrap_or_default();
     let request = request.with_lambda_context(context);
     // A task of its own per invocation, so a handler that panics fails its request, not the server.
+    // Observed as on Lambda: one request log line each (no metrics: one process serves all).
     let invoked = tokio::spawn(async move {
-        route
-            .function
-            .invoke(&state.app, &state.auth, request)
-            .await
+        let state = &state;
+        let function = route.function;
+        let handler = move |req| async move {
+            Ok::<_, std::convert::Infallible>(function.invoke(&state.app, &state.auth, req).await)
+        };
+        shared::telemetry::observe(request, &handler).await
     })
     .await;
     match invoked {
-        Ok(response) => into_http(response),
+        Ok(Ok(response)) => into_http(response),
+        Ok(Err(never)) => match never {},
         Err(err) => {
             tracing::error!(error = %err, function = route.function.binary(), "the handler panicked");
             let mut response = gateway_problem(&ApiError::Internal("the function failed".into()));

@@ -1,10 +1,35 @@
-//! Logging set-up for every binary, called first thing in `main`.
+//! Logs and metrics for every binary: the subscriber set up first thing in `main`, and
+//! [`serve`], which runs a handler under the Lambda runtime with one log line and one metrics
+//! document per request.
 //!
-//! Honours Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT=JSON` switches to one JSON
-//! object per line, and `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, which wins) sets the level. No
-//! timestamps in text mode: CloudWatch stamps every line already.
+//! Logs honour Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT=JSON` switches to one
+//! JSON object per line (fields at the top level, for Logs Insights), and `AWS_LAMBDA_LOG_LEVEL`
+//! (or `RUST_LOG`, which wins) sets the level. No timestamps in text mode: CloudWatch stamps
+//! every line already.
+//!
+//! The request line carries the Lambda request id, the route, the status, the latency, whether
+//! the process was cold, and a caller id that cannot be turned back into the token's subject
+//! (HMAC-SHA256 keyed by `CURSOR_SECRET`; see [`caller_id`]). Never a token, a key or a body.
+//!
+//! Metrics are CloudWatch Embedded Metric Format documents on stdout (through
+//! `metrics_cloudwatch_embedded`), namespace `METRICS_NAMESPACE` (default `StatelessShop`),
+//! dimension `Function` (and `StatusClass` for `Requests`/`Latency`): `Requests` (Count),
+//! `Latency` (Milliseconds), `ColdStart` (Count, once per process).
 
+use hmac::{Hmac, Mac};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use sha2::Sha256;
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 use tracing_subscriber::EnvFilter;
+
+/// The metrics namespace unless `METRICS_NAMESPACE` names another.
+pub const DEFAULT_NAMESPACE: &str = "StatelessShop";
 
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -24,6 +49,7 @@ pub fn init() {
     let _ = if json {
         builder
             .json()
+            .flatten_event(true)
             .with_current_span(false)
             .without_time()
             .try_init()
@@ -38,4 +64,190 @@ pub fn exit_at_startup(function: &str, err: &dyn std::error::Error) -> ! {
     tracing::error!(error = %crate::http::cause_chain(err), "{function} cannot start");
     eprintln!("{function} cannot start: {}", crate::http::cause_chain(err));
     std::process::exit(1)
+}
+
+/// Runs `handler` under the Lambda runtime as `function`, with metrics set up and every request
+/// observed ([`observe`]). For `main`, after config and clients are built.
+pub async fn serve<F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = Result<Response<Body>, Infallible>> + Send,
+{
+    init_metrics(function);
+    lambda_http::run(lambda_http::service_fn(|req| observe(req, &handler))).await
+}
+
+/// The EMF collector of this process (one function per process, as on Lambda).
+static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
+
+/// Sets up the EMF collector for `function` (once per process; [`serve`] calls it).
+pub fn init_metrics(function: &'static str) {
+    let namespace =
+        std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned());
+    match metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(namespace)
+        .with_dimension("Function", function)
+        .init()
+    {
+        Ok(collector) => {
+            metrics::describe_histogram!("Latency", metrics::Unit::Milliseconds, "request latency");
+            metrics::describe_counter!("Requests", metrics::Unit::Count, "requests answered");
+            metrics::describe_counter!(
+                "ColdStart",
+                metrics::Unit::Count,
+                "first request of a process"
+            );
+            let _ = METRICS.set(collector);
+        }
+        // Only if a recorder was set already; requests are still served and logged.
+        Err(err) => tracing::warn!(error = %err, "metrics are off"),
+    }
+}
+
+/// Whether the next request is this process's first.
+static COLD: AtomicBool = AtomicBool::new(true);
+
+tokio::task_local! {
+    /// The caller id of the request in flight, once its token is verified.
+    static CALLER: RefCell<Option<String>>;
+}
+
+/// Records the verified caller of the request in flight (called by `auth`); a no-op outside
+/// [`observe`].
+pub fn note_caller(subject: &str) {
+    let id = caller_id(subject);
+    let _ = CALLER.try_with(|slot| *slot.borrow_mut() = Some(id));
+}
+
+/// A stable, non-reversible id for a token subject: the first 16 hex digits of
+/// HMAC-SHA256(key, subject), keyed by `CURSOR_SECRET` (or, without one, the table name, so a
+/// deployment that sets no secret gets ids that one who knows the table name and guesses a
+/// subject could recompute: set `CursorSecret`). The same caller has the same id in every
+/// function of one deployment, so their requests can be followed across the logs.
+pub fn caller_id(subject: &str) -> String {
+    static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        std::env::var(crate::config::vars::CURSOR_SECRET)
+            .or_else(|_| std::env::var(crate::config::vars::TABLE_NAME))
+            .unwrap_or_else(|_| "stateless-shop".to_owned())
+            .into_bytes()
+    });
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return "-".to_owned();
+    };
+    mac.update(b"caller:");
+    mac.update(subject.as_bytes());
+    mac.finalize().into_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What one request's log line and metrics say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRecord {
+    pub request_id: String,
+    pub route: String,
+    pub status: u16,
+    pub latency_ms: f64,
+    pub cold_start: bool,
+    pub caller: Option<String>,
+}
+
+/// Runs one request through `handler`, then logs its line and emits its metrics.
+pub async fn observe<F, Fut>(req: Request, handler: &F) -> Result<Response<Body>, Infallible>
+where
+    F: Fn(Request) -> Fut,
+    Fut: Future<Output = Result<Response<Body>, Infallible>>,
+{
+    let started = Instant::now();
+    let cold_start = COLD.swap(false, Ordering::Relaxed);
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default();
+    let route = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        _ => format!("{} {}", req.method(), req.uri().path()),
+    };
+    let (response, caller) = CALLER
+        .scope(RefCell::new(None), async {
+            let response = handler(req).await;
+            (response, CALLER.with(|c| c.borrow_mut().take()))
+        })
+        .await;
+    let status = response.as_ref().map_or(500, |r| r.status().as_u16());
+    record(&RequestRecord {
+        request_id,
+        route,
+        status,
+        latency_ms: started.elapsed().as_secs_f64() * 1e3,
+        cold_start,
+        caller,
+    });
+    response
+}
+
+/// Writes the request's log line and, when metrics are on, its EMF document to stdout, where
+/// Lambda's log agent looks for it (a failed write loses one data point, never the response).
+pub fn record(r: &RequestRecord) {
+    let _ = record_to(r, std::io::stdout().lock());
+}
+
+/// As [`record`], with the EMF document written to `out`.
+pub fn record_to(r: &RequestRecord, out: impl std::io::Write) -> std::io::Result<()> {
+    tracing::info!(
+        request_id = %r.request_id,
+        route = %r.route,
+        status = r.status,
+        latency_ms = (r.latency_ms * 1000.0).round() / 1000.0,
+        cold_start = r.cold_start,
+        caller = r.caller.as_deref().unwrap_or("-"),
+        "request"
+    );
+    let Some(collector) = METRICS.get() else {
+        return Ok(());
+    };
+    let class = status_class(r.status);
+    metrics::counter!("Requests", "StatusClass" => class).increment(1);
+    metrics::histogram!("Latency", "StatusClass" => class).record(r.latency_ms);
+    if r.cold_start {
+        metrics::counter!("ColdStart").increment(1);
+    }
+    collector
+        .set_property("RequestId", r.request_id.clone())
+        .set_property("Route", r.route.clone());
+    collector.flush(out)
+}
+
+fn status_class(status: u16) -> &'static str {
+    match status {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caller_ids_are_stable_short_and_distinct() {
+        let a = caller_id("alice");
+        assert_eq!(a, caller_id("alice"));
+        assert_eq!(a.len(), 16);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, caller_id("bob"));
+        assert!(!a.contains("alice"));
+    }
+
+    #[test]
+    fn status_classes() {
+        assert_eq!(status_class(204), "2xx");
+        assert_eq!(status_class(304), "3xx");
+        assert_eq!(status_class(412), "4xx");
+        assert_eq!(status_class(503), "5xx");
+    }
 }

@@ -1,6 +1,6 @@
 //! Lambda entry point for `DELETE /cart/items/{product_id}`: build config, client and key set once, then serve invocations.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -14,5 +14,8 @@ async fn main() -> Result<(), Error> {
         app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("delete-cart-item", &err));
     let auth =
         auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("delete-cart-item", &err));
-    run(service_fn(|req| delete_cart_item::handle(&app, &auth, req))).await
+    shared::telemetry::serve("delete-cart-item", |req| {
+        delete_cart_item::handle(&app, &auth, req)
+    })
+    .await
 }

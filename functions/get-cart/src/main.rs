@@ -1,6 +1,6 @@
 //! Lambda entry point for `GET /cart`: build config, client and key set once, then serve invocations.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,5 +12,5 @@ async fn main() -> Result<(), Error> {
     );
     let app = app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("get-cart", &err));
     let auth = auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("get-cart", &err));
-    run(service_fn(|req| get_cart::handle(&app, &auth, req))).await
+    shared::telemetry::serve("get-cart", |req| get_cart::handle(&app, &auth, req)).await
 }

@@ -1,6 +1,6 @@
 //! Lambda entry point for `GET /products/{id}`: build config and client once, then serve invocations.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -8,5 +8,5 @@ async fn main() -> Result<(), Error> {
     let app = shared::App::from_env()
         .await
         .unwrap_or_else(|err| shared::telemetry::exit_at_startup("get-product", &err));
-    run(service_fn(|req| get_product::handle(&app, req))).await
+    shared::telemetry::serve("get-product", |req| get_product::handle(&app, req)).await
 }

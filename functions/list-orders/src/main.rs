@@ -1,6 +1,6 @@
 //! Lambda entry point for `GET /orders?limit=&cursor=`: build config, client and key set once, then serve invocations.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,5 +12,5 @@ async fn main() -> Result<(), Error> {
     );
     let app = app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("list-orders", &err));
     let auth = auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("list-orders", &err));
-    run(service_fn(|req| list_orders::handle(&app, &auth, req))).await
+    shared::telemetry::serve("list-orders", |req| list_orders::handle(&app, &auth, req)).await
 }

@@ -1,6 +1,6 @@
 //! Lambda entry point for `POST /orders`: build config, client and key set once, then serve invocations.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,5 +12,5 @@ async fn main() -> Result<(), Error> {
     );
     let app = app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("place-order", &err));
     let auth = auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("place-order", &err));
-    run(service_fn(|req| place_order::handle(&app, &auth, req))).await
+    shared::telemetry::serve("place-order", |req| place_order::handle(&app, &auth, req)).await
 }
