@@ -32,6 +32,9 @@ use std::collections::HashMap;
 
 pub use orders::{IDEMPOTENCY_TTL_SECS, UserAudit};
 pub use products::ProductPage;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub use products::bench_support;
 
 type Item = HashMap<String, AttributeValue>;
 

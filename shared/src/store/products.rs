@@ -285,3 +285,47 @@ impl GetProducts for DynamoStore {
             .collect()
     }
 }
+
+/// The product mapping, for the criterion benchmarks only (`cargo bench -p shared --bench
+/// mapping`): the item stays opaque, so DynamoDB types still do not leave the store.
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub mod bench_support {
+    use super::*;
+
+    /// A product item as DynamoDB returns it.
+    pub struct StoredProduct(Item);
+
+    /// The item a put of `product` stores (key, index keys, fields, version, tag).
+    pub fn stored(product: &Versioned<Product>) -> Result<StoredProduct, StoreError> {
+        let p = &product.value;
+        let mut item = to_item(&Fields {
+            gsi1pk: LISTING_PARTITION,
+            gsi1sk: &p.id,
+            entity: ENTITY,
+            id: &p.id,
+            name: &p.name,
+            description: &p.description,
+            price: p.price,
+            currency: &p.currency,
+            stock: p.stock,
+            updated_at: &p.updated_at,
+            etag: product.etag.as_str(),
+        })?;
+        let id = ProductId::parse(&p.id).map_err(|e| StoreError::Internal(Box::new(e)))?;
+        item.extend(to_item(&Key::of(&id))?);
+        item.insert("version".into(), AttributeValue::N(p.version.to_string()));
+        Ok(StoredProduct(item))
+    }
+
+    /// Item → product, as every read does.
+    pub fn decode(item: StoredProduct) -> Result<Versioned<Product>, StoreError> {
+        from_item(item.0)
+    }
+
+    impl Clone for StoredProduct {
+        fn clone(&self) -> Self {
+            Self(self.0.clone())
+        }
+    }
+}
