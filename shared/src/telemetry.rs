@@ -3,13 +3,14 @@
 //! document per request.
 //!
 //! Logs honour Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT=JSON` switches to one
-//! JSON object per line (fields at the top level, for Logs Insights), and `AWS_LAMBDA_LOG_LEVEL`
-//! (or `RUST_LOG`, which wins) sets the level. No timestamps in text mode: CloudWatch stamps
-//! every line already.
+//! JSON object per line (fields at the top level, for Logs Insights, with the RFC 3339
+//! `timestamp` Lambda's level filtering needs), and `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, which
+//! wins) sets the level. No timestamps in text mode: CloudWatch stamps every line already.
 //!
 //! The request line carries the Lambda request id, the route, the status, the latency, whether
 //! the process was cold, and a caller id that cannot be turned back into the token's subject
-//! (HMAC-SHA256 keyed by `CURSOR_SECRET`; see [`caller_id`]). Never a token, a key or a body.
+//! (HMAC-SHA256 keyed by `CURSOR_SECRET`; see [`caller_id`]). Never a token, a key or a body,
+//! at any level (see [`NEVER_VERBOSE`]).
 //!
 //! Metrics are CloudWatch Embedded Metric Format documents on stdout (through
 //! `metrics_cloudwatch_embedded`), namespace `METRICS_NAMESPACE` (default `StatelessShop`),
@@ -28,6 +29,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
+/// Targets held at a level where they print no request contents, whatever `RUST_LOG` or
+/// `AWS_LAMBDA_LOG_LEVEL` ask for: lambda_runtime traces each raw event, aws-sigv4 and the SDK's
+/// orchestrator trace signed requests.
+const NEVER_VERBOSE: &[&str] = &[
+    "lambda_runtime=info",
+    "lambda_runtime_api_client=info",
+    "lambda_http=info",
+    "aws_sigv4=off",
+    "aws_smithy_runtime=error",
+];
+
 /// The metrics namespace unless `METRICS_NAMESPACE` names another.
 pub const DEFAULT_NAMESPACE: &str = "StatelessShop";
 
@@ -37,21 +49,30 @@ pub fn init() {
         .to_ascii_lowercase();
     // The SDK logs every 4xx from DynamoDB at WARN, including the conditional-check failures that
     // are normal outcomes here (412s); real failures are logged by `http::finish` with their cause.
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{level},aws_smithy_runtime=error,aws_config=error"))
     });
+    // Whatever the level: the runtime traces every raw event (the Authorization header, bodies)
+    // and the SDK its signed requests (session tokens), so those targets are capped.
+    for cap in NEVER_VERBOSE {
+        if let Ok(directive) = cap.parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(false);
     // `try_init` so a second call (tests, the local server hosting every handler) is harmless.
+    // JSON lines keep an RFC 3339 `timestamp`: Lambda reads the level of a JSON line only when it
+    // has one (otherwise it counts as INFO for ApplicationLogLevel filtering).
     let _ = if json {
         builder
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .without_time()
+            .with_span_list(false)
             .try_init()
     } else {
         builder.without_time().try_init()
@@ -120,19 +141,22 @@ pub fn note_caller(subject: &str) {
 }
 
 /// A stable, non-reversible id for a token subject: the first 16 hex digits of
-/// HMAC-SHA256(key, subject), keyed by `CURSOR_SECRET` (or, without one, the table name, so a
-/// deployment that sets no secret gets ids that one who knows the table name and guesses a
-/// subject could recompute: set `CursorSecret`). The same caller has the same id in every
-/// function of one deployment, so their requests can be followed across the logs.
+/// HMAC-SHA256(`CURSOR_SECRET`, "caller:" + subject). The same caller has the same id in every
+/// function of one deployment, so their requests can be followed across the logs. Without a
+/// `CURSOR_SECRET` there is no key nobody can guess, so no id: `-` (set `CursorSecret`).
 pub fn caller_id(subject: &str) -> String {
-    static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+    static KEY: OnceLock<Option<Vec<u8>>> = OnceLock::new();
     let key = KEY.get_or_init(|| {
         std::env::var(crate::config::vars::CURSOR_SECRET)
-            .or_else(|_| std::env::var(crate::config::vars::TABLE_NAME))
-            .unwrap_or_else(|_| "stateless-shop".to_owned())
-            .into_bytes()
+            .ok()
+            .filter(|k| k.len() >= crate::config::MIN_CURSOR_SECRET_BYTES)
+            .map(String::into_bytes)
     });
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+    caller_id_with(key.as_deref(), subject)
+}
+
+fn caller_id_with(key: Option<&[u8]>, subject: &str) -> String {
+    let Some(Ok(mut mac)) = key.map(Hmac::<Sha256>::new_from_slice) else {
         return "-".to_owned();
     };
     mac.update(b"caller:");
@@ -234,13 +258,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caller_ids_are_stable_short_and_distinct() {
-        let a = caller_id("alice");
-        assert_eq!(a, caller_id("alice"));
+    fn caller_ids_are_stable_short_keyed_and_distinct() {
+        let key = Some(&b"0123456789abcdef0123456789abcdef"[..]);
+        let a = caller_id_with(key, "alice");
+        assert_eq!(a, caller_id_with(key, "alice"));
         assert_eq!(a.len(), 16);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, caller_id("bob"));
-        assert!(!a.contains("alice"));
+        assert_ne!(a, caller_id_with(key, "bob"));
+        assert_ne!(
+            a,
+            caller_id_with(Some(&b"another key, also 32 bytes long!"[..]), "alice")
+        );
+        assert_eq!(caller_id_with(None, "alice"), "-", "no key, no id");
     }
 
     #[test]

@@ -29,6 +29,9 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
+    // SAFETY: set before anything reads the environment, on this test binary's only thread (a
+    // current-thread runtime); caller ids are keyed by the deployment's cursor secret.
+    unsafe { std::env::set_var("CURSOR_SECRET", "a-test-secret-of-at-least-32-bytes!") };
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -68,6 +71,7 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
         .collect();
     assert_eq!(lines.len(), 3, "one line per request: {text}");
     let caller = shared::telemetry::caller_id("alice");
+    assert_eq!(caller.len(), 16, "keyed by the secret: {caller}");
     for (line, (id, cold)) in lines.iter().zip([("req-1", true), ("req-2", false)]) {
         assert_eq!(line["request_id"], id);
         assert_eq!(line["route"], "GET /cart");

@@ -383,9 +383,10 @@ impl DynamoStore {
         let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB")
             .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
             .ok();
+        let region = std::env::var("AWS_REGION").ok();
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(timeouts())
-            .http_client(http_client(endpoint.as_deref()))
+            .http_client(http_client(endpoint.as_deref(), region.as_deref()))
             .load()
             .await;
         Self {
@@ -441,18 +442,22 @@ impl DynamoStore {
 /// Root CA G2), which every DynamoDB endpoint's certificate chains to.
 const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
 
-/// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots
-/// unless `endpoint` overrides DynamoDB's with an `https` URL of another kind.
+/// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots,
+/// unless `endpoint` overrides DynamoDB's with an `https` URL or `region` is in the China
+/// partition (`cn-*`, whose endpoints are certified by other authorities): those keep the
+/// platform store.
 ///
 /// Why: the default client loads the platform's whole certificate store during init: every file
 /// of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all come
 /// from five roots. Measured with the bench, that load was most of the gap between a function's
 /// init and the hello-world floor's. An `https` endpoint override (an emulator or proxy with its
 /// own certificate) keeps the platform store, so it can be trusted the usual way.
-fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpClient {
+fn http_client(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    let custom_tls = endpoint.is_some_and(|e| e.to_ascii_lowercase().starts_with("https://"));
-    let trust = if custom_tls {
+    let trust = if platform_roots(endpoint, region) {
         TrustStore::default()
     } else {
         TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES)
@@ -465,6 +470,12 @@ fn http_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::config::SharedHttpCl
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
         .tls_context(context)
         .build_https()
+}
+
+/// Whether DynamoDB's certificate may come from outside Amazon Trust Services.
+fn platform_roots(endpoint: Option<&str>, region: Option<&str>) -> bool {
+    endpoint.is_some_and(|e| e.to_ascii_lowercase().starts_with("https://"))
+        || region.is_some_and(|r| r.starts_with("cn-"))
 }
 
 fn timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -532,6 +543,17 @@ mod tests {
 
     /// The SDK parses these only when it builds its first connection, and panics on a bad one:
     /// so they are checked here, not on a request.
+    #[test]
+    fn amazon_roots_unless_the_endpoint_or_partition_needs_others() {
+        assert!(!platform_roots(None, Some("eu-west-1")));
+        assert!(!platform_roots(
+            Some("http://127.0.0.1:8000"),
+            Some("eu-west-1")
+        ));
+        assert!(platform_roots(Some("HTTPS://dynamo.internal:8443"), None));
+        assert!(platform_roots(None, Some("cn-north-1")));
+    }
+
     #[test]
     fn the_amazon_roots_are_five_parsable_certificates() {
         use rustls_pki_types::CertificateDer;
