@@ -208,6 +208,10 @@ fn environment(
             ("AWS_REGION", "eu-west-1".to_owned()),
             ("AWS_ACCESS_KEY_ID", "bench".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "bench".to_owned()),
+            // Logged as deployed: JSON at INFO, one line and one EMF document per request (the
+            // harness sends stdout nowhere, but every line is still formatted and written).
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
+            ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
             ("JWT_ISSUER", devkit::tokens::DEV_ISSUER.to_owned()),
             ("JWKS_URL", format!("http://{jwks}/.well-known/jwks.json")),
             ("KEY_PK", pk),
@@ -264,12 +268,11 @@ async fn measure(
         let started = Instant::now();
         let outcome = queue.invoke(event).await.ok_or("the harness stopped")?;
         let elapsed = started.elapsed();
-        let expect = if world.is_some() {
-            workload.expect
-        } else {
-            200
+        let (expect, body) = match world {
+            Some(_) => (workload.expect, workload.expect_body),
+            None => (200, None),
         };
-        check(name, &outcome.0, expect, &log)?;
+        check(name, &outcome.0, expect, body, &log)?;
         if i == 0 {
             first_ms = elapsed.as_secs_f64() * 1e3;
         } else {
@@ -291,12 +294,25 @@ fn workload_event_for_floor(workload: &Workload) -> serde_json::Value {
     workload.raw_event()
 }
 
-fn check(name: &str, outcome: &Outcome, expect: u16, log: &str) -> Result<(), BoxError> {
+fn check(
+    name: &str,
+    outcome: &Outcome,
+    expect: u16,
+    body: Option<&str>,
+    log: &str,
+) -> Result<(), BoxError> {
     match outcome {
-        Outcome::Response(doc) if doc["statusCode"].as_u64() == Some(u64::from(expect)) => Ok(()),
+        Outcome::Response(doc)
+            if doc["statusCode"].as_u64() == Some(u64::from(expect))
+                && body.is_none_or(|b| doc["body"].as_str().is_some_and(|t| t.contains(b))) =>
+        {
+            Ok(())
+        }
         Outcome::Response(doc) => Err(format!(
-            "{name} answered {} instead of {expect}: {}",
-            doc["statusCode"], doc["body"]
+            "{name} answered {} instead of {expect}{}: {}",
+            doc["statusCode"],
+            body.map(|b| format!(" with {b}")).unwrap_or_default(),
+            doc["body"]
         )
         .into()),
         Outcome::Failed(why) => Err(format!("{name} failed ({why}); see {log}").into()),
@@ -419,16 +435,22 @@ fn meta(args: &Args) -> Meta {
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut command = "cargo run -p bench --release".to_owned();
+    let mut flags = Vec::new();
     if args.rounds != 3 {
-        command += &format!(" -- --rounds {}", args.rounds);
+        flags.push(format!("--rounds {}", args.rounds));
     }
     if args.invocations != 1000 {
-        command += &format!(
-            "{} --invocations {}",
-            if args.rounds != 3 { "" } else { " --" },
-            args.invocations
-        );
+        flags.push(format!("--invocations {}", args.invocations));
+    }
+    if args.no_build {
+        flags.push("--no-build".to_owned());
+    }
+    for (k, v) in &args.extra_env {
+        flags.push(format!("--env {k}={v}"));
+    }
+    let mut command = "cargo run -p bench --release".to_owned();
+    if !flags.is_empty() {
+        command += &format!(" -- {}", flags.join(" "));
     }
     Meta {
         date: time::OffsetDateTime::now_utc()
