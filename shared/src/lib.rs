@@ -60,7 +60,10 @@ impl App<DynamoStore> {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let store = DynamoStore::from_env(config.table_name()).await;
-        store.open_connection().await;
+        // `OPEN_CONNECTION_AT_INIT=false` skips it (for measuring its effect with the bench).
+        if std::env::var("OPEN_CONNECTION_AT_INIT").map_or(true, |v| v != "false") {
+            store.open_connection().await;
+        }
         Ok(Self::new(config, store))
     }
 }
