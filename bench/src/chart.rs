@@ -165,6 +165,7 @@ mod tests {
             p50_us: p50,
             p99_us: p50,
             rss_mib: rss,
+            cpu_us: None,
             samples: 10,
         };
         let contestant = |name: &str, kind: Kind, r: Round| Contestant {

@@ -146,7 +146,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             };
             done += 1;
             println!(
-                "[{done:>2}/{total}] round {}/{} {name:<16} init {} first {:>6.2} ms  p50 {:>6.0} µs  p99 {:>6.0} µs  RSS {}  ({:.0} s)",
+                "[{done:>2}/{total}] round {}/{} {name:<16} init {} first {:>6.2} ms  p50 {:>6.0} µs  p99 {:>6.0} µs  CPU {:>5.0} µs/inv  RSS {}  ({:.0} s)",
                 round + 1,
                 args.rounds,
                 figures
@@ -155,6 +155,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 figures.first_ms,
                 figures.p50_us,
                 figures.p99_us,
+                figures.cpu_us.unwrap_or(f64::NAN),
                 figures
                     .rss_mib
                     .map_or("   –    ".to_owned(), |m| format!("{m:>4.1} MiB")),
@@ -260,6 +261,7 @@ async fn measure(
     }
     let mut samples = Vec::with_capacity(invocations);
     let mut first_ms = 0.0;
+    let mut cpu_before = None;
     for i in 0..=invocations {
         let event = match world {
             Some(world) => world.next_event(workload).await?,
@@ -275,6 +277,7 @@ async fn measure(
         check(name, &outcome.0, expect, body, &log)?;
         if i == 0 {
             first_ms = elapsed.as_secs_f64() * 1e3;
+            cpu_before = cpu_seconds(instance.pid());
         } else {
             samples.push(elapsed.as_secs_f64() * 1e6);
         }
@@ -285,8 +288,23 @@ async fn measure(
         p50_us: quantile(&samples, 0.5).unwrap_or_default(),
         p99_us: quantile(&samples, 0.99).unwrap_or_default(),
         rss_mib: peak_rss_mib(instance.pid()),
+        cpu_us: cpu_before
+            .zip(cpu_seconds(instance.pid()))
+            .map(|(before, after)| (after - before) * 1e6 / samples.len().max(1) as f64),
         samples: samples.len(),
     })
+}
+
+/// CPU time (user + system) a live process has used so far, in seconds (clock-tick resolution).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    (per_second > 0).then(|| ticks / per_second as f64)
 }
 
 /// The runtime floor ignores the request; it gets the get-product event as it is stored.
@@ -359,6 +377,7 @@ async fn storage_floor(
         p50_us: quantile(&samples, 0.5).unwrap_or_default(),
         p99_us: quantile(&samples, 0.99).unwrap_or_default(),
         rss_mib: None,
+        cpu_us: doc["cpu_us"].as_f64(),
         samples: samples.len(),
     })
 }

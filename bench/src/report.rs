@@ -41,6 +41,10 @@ pub struct Round {
     pub p99_us: f64,
     /// Peak resident set (VmHWM) after the warm invocations.
     pub rss_mib: Option<f64>,
+    /// CPU time (user + system) of the contestant's process per warm invocation: what the
+    /// latency is made of, apart from waiting for the other processes.
+    #[serde(default)]
+    pub cpu_us: Option<f64>,
     /// Invocations timed warm.
     pub samples: usize,
 }
@@ -89,6 +93,7 @@ pub struct Summary {
     pub p50_us: Option<Spread>,
     pub p99_us: Option<Spread>,
     pub rss_mib: Option<Spread>,
+    pub cpu_us: Option<Spread>,
     /// init ÷ the runtime floor's init.
     pub init_ratio: Option<Spread>,
     /// warm p50 ÷ (runtime floor p50 + storage floor p50).
@@ -144,6 +149,7 @@ pub fn summarise(contestants: &[Contestant]) -> Vec<Summary> {
                 p50_us: spread(r, |x| Some(x.p50_us)),
                 p99_us: spread(r, |x| Some(x.p99_us)),
                 rss_mib: spread(r, |x| x.rss_mib),
+                cpu_us: spread(r, |x| x.cpu_us),
                 init_ratio,
                 warm_ratio,
             }
@@ -241,9 +247,9 @@ pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String 
     let _ = writeln!(md, "\n## Figures\n");
     let _ = writeln!(
         md,
-        "| contestant | init ms | init ÷ floor | first ms | warm p50 µs | warm p99 µs | p50 ÷ floors | peak RSS MiB | binary MiB | zip MiB |"
+        "| contestant | init ms | init ÷ floor | first ms | warm p50 µs | warm p99 µs | p50 ÷ floors | CPU µs / invocation | peak RSS MiB | binary MiB | zip MiB |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|");
     for (c, s) in results.contestants.iter().zip(&results.summary) {
         let size = |bytes: u64| {
             if bytes == 0 {
@@ -258,13 +264,14 @@ pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String 
         };
         let _ = writeln!(
             md,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             cell(s.init_ms, 2),
             cell(s.init_ratio, 2),
             cell(s.first_ms, 2),
             cell(s.p50_us, 0),
             cell(s.p99_us, 0),
             cell(s.warm_ratio, 2),
+            cell(s.cpu_us, 0),
             cell(s.rss_mib, 1),
             size(c.binary_bytes),
             size(c.zip_bytes),
@@ -288,6 +295,7 @@ mod tests {
             p50_us: p50,
             p99_us: p50 * 2.0,
             rss_mib: Some(10.0),
+            cpu_us: Some(50.0),
             samples: 1000,
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! `floor-getitem <count>` with `TABLE_NAME`, `KEY_PK`, `KEY_SK` and the standard AWS settings
 //! (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`) set. Prints one JSON line:
-//! `{"first_us": <first call, opening the connection>, "samples_us": [<count warm calls>]}`.
+//! `{"first_us": <first call, opening the connection>, "samples_us": [<count warm calls>],
+//! "cpu_us": <CPU time per warm call>}`.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Instant;
@@ -39,7 +40,11 @@ async fn main() {
             .send()
     };
     let mut samples = Vec::with_capacity(count + 1);
-    for _ in 0..=count {
+    let mut cpu_before = 0.0;
+    for i in 0..=count {
+        if i == 1 {
+            cpu_before = cpu_seconds();
+        }
         let started = Instant::now();
         match get().await {
             Ok(out) if out.item.is_some() => {}
@@ -54,9 +59,21 @@ async fn main() {
         }
         samples.push(started.elapsed().as_micros() as u64);
     }
+    let cpu_us = (cpu_seconds() - cpu_before) * 1e6 / count.max(1) as f64;
     let first = samples.remove(0);
     println!(
         "{}",
-        serde_json::json!({ "first_us": first, "samples_us": samples })
+        serde_json::json!({ "first_us": first, "samples_us": samples, "cpu_us": cpu_us })
     );
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct it is given and nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
