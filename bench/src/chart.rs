@@ -155,7 +155,8 @@ fn draw<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Contestant, Meta, Round, summarise};
+    use crate::report::tests::test_meta;
+    use crate::report::{Contestant, Round};
 
     #[test]
     fn draws_every_contestant_and_the_targets() {
@@ -190,18 +191,7 @@ mod tests {
                 round(Some(2.5), 330.0, Some(9.0)),
             ),
         ];
-        let results = Results {
-            meta: Meta {
-                date: String::new(),
-                commit: String::new(),
-                machine: String::new(),
-                command: String::new(),
-                rounds: 1,
-                invocations: 10,
-            },
-            summary: summarise(&contestants),
-            contestants,
-        };
+        let results = Results::new(test_meta(1, 10), contestants);
         let svg = svg(&results).expect("draws");
         assert!(svg.starts_with("<svg"), "{svg}");
         for text in [

@@ -167,12 +167,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     engine.shutdown().await;
 
-    let summary = report::summarise(&contestants);
-    let results = Results {
-        meta: meta(&args),
-        contestants,
-        summary,
-    };
+    let results = Results::new(meta(&args), contestants);
     println!();
     for (met, line) in report::verdicts(&results) {
         println!("{} {line}", if met { "met:   " } else { "MISSED:" });
@@ -265,7 +260,8 @@ async fn measure(
     for i in 0..=invocations {
         let event = match world {
             Some(world) => world.next_event(workload).await?,
-            None => workload_event_for_floor(workload),
+            // The runtime floor ignores the request: get-product's event as stored will do.
+            None => workload.raw_event(),
         };
         let started = Instant::now();
         let outcome = queue.invoke(event).await.ok_or("the harness stopped")?;
@@ -305,11 +301,6 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     // SAFETY: sysconf only reads a configuration value.
     let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     (per_second > 0).then(|| ticks / per_second as f64)
-}
-
-/// The runtime floor ignores the request; it gets the get-product event as it is stored.
-fn workload_event_for_floor(workload: &Workload) -> serde_json::Value {
-    workload.raw_event()
 }
 
 fn check(

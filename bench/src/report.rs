@@ -83,6 +83,17 @@ pub struct Results {
     pub summary: Vec<Summary>,
 }
 
+impl Results {
+    /// The results of a run, with the summary derived from the contestants' rounds.
+    pub fn new(meta: Meta, contestants: Vec<Contestant>) -> Self {
+        Self {
+            summary: summarise(&contestants),
+            meta,
+            contestants,
+        }
+    }
+}
+
 /// Min/median/max over the rounds of every figure of one contestant, and its ratios to the
 /// floors, each ratio taken within a round (side by side) before the spread is taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,7 +296,7 @@ pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn round(init: f64, p50: f64) -> Round {
@@ -297,6 +308,18 @@ mod tests {
             rss_mib: Some(10.0),
             cpu_us: Some(50.0),
             samples: 1000,
+        }
+    }
+
+    /// A run's metadata for tests: only the counts matter.
+    pub(crate) fn test_meta(rounds: usize, invocations: usize) -> Meta {
+        Meta {
+            date: String::new(),
+            commit: String::new(),
+            machine: String::new(),
+            command: "cargo run -p bench --release".into(),
+            rounds,
+            invocations,
         }
     }
 
@@ -358,18 +381,7 @@ mod tests {
     #[test]
     fn verdicts_name_met_and_missed_targets() {
         let contestants = sample();
-        let results = Results {
-            meta: Meta {
-                date: "d".into(),
-                commit: "c".into(),
-                machine: "m".into(),
-                command: "cargo run -p bench --release".into(),
-                rounds: 3,
-                invocations: 1000,
-            },
-            summary: summarise(&contestants),
-            contestants,
-        };
+        let results = Results::new(test_meta(3, 1000), contestants);
         let verdicts = verdicts(&results);
         assert_eq!(verdicts.len(), 3, "{verdicts:?}");
         assert!(verdicts[0].0, "init 1.2× is within 1.3×: {verdicts:?}");
@@ -388,19 +400,7 @@ mod tests {
         let mut contestants = sample();
         contestants[2].rounds = vec![round(4.0, 600.0), round(8.0, 600.0), round(4.0, 640.0)];
         contestants[2].rounds[1].rss_mib = Some(40.0);
-        let summary = summarise(&contestants);
-        let results = Results {
-            meta: Meta {
-                date: String::new(),
-                commit: String::new(),
-                machine: String::new(),
-                command: String::new(),
-                rounds: 3,
-                invocations: 1000,
-            },
-            contestants,
-            summary,
-        };
+        let results = Results::new(test_meta(3, 1000), contestants);
         let missed: Vec<_> = verdicts(&results).into_iter().filter(|v| !v.0).collect();
         assert_eq!(missed.len(), 3, "{missed:?}");
         assert!(

@@ -378,7 +378,8 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// Builds a client from the standard AWS settings of the environment (region, credentials,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`). Call once per process, before the handler loop.
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), trusting Amazon's roots (see [`http_client`]). Call once per
+    /// process, before the handler loop.
     pub async fn from_env(table: &str) -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
