@@ -6,11 +6,13 @@
 //! - [`apigw`]: builds API Gateway HTTP API (payload 2.0) events, the exact JSON Lambda receives,
 //!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
 //! - [`tokens`]: a development token issuer (ES256 key, key set, minted access tokens).
+//! - [`proxy`]: a proxy in front of the engine that parks, fails, slows or records chosen calls.
 //! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table, and an
 //!   authenticator that trusts its own development issuer.
 
 pub mod apigw;
 pub mod engine;
+pub mod proxy;
 pub mod tokens;
 
 use shared::{App, Config, DynamoStore};
@@ -30,6 +32,21 @@ impl TestApp {
     /// `Bearer <token>` for a plain user.
     pub fn user_bearer(&self, sub: &str) -> String {
         format!("Bearer {}", self.issuer.mint(&tokens::TokenSpec::user(sub)))
+    }
+
+    /// The same app (settings and table) with its DynamoDB calls going through `proxy`.
+    pub fn through(&self, proxy: &proxy::Proxy) -> App<DynamoStore> {
+        App::new(
+            self.app.config().clone(),
+            DynamoStore::local(&proxy.endpoint(), self.app.store().table()),
+        )
+    }
+
+    /// A proxy in front of this app's engine.
+    pub async fn proxy(&self) -> proxy::Proxy {
+        proxy::Proxy::start(&self.engine.endpoint())
+            .await
+            .expect("start a proxy on 127.0.0.1:0")
     }
 
     /// `Bearer <token>` for an admin.
@@ -235,6 +252,7 @@ pub async fn place_order(
         cart_version: cart.version,
         order: &order,
         record: &record,
+        max_open_orders: app.config().max_open_orders(),
     };
     assert_eq!(
         app.store().commit_checkout(&plan).await.expect("commits"),
@@ -252,4 +270,41 @@ pub async fn stock_of(app: &App<DynamoStore>, product: &str) -> Option<i64> {
         .await
         .expect("the engine answers")
         .map(|p| p.value.stock)
+}
+
+/// `req` as Lambda delivers it with `budget` left before the invocation's deadline
+/// (`Lambda-Runtime-Deadline-Ms`, carried in the request's Lambda context).
+pub fn with_deadline(
+    req: lambda_http::Request,
+    budget: std::time::Duration,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    let mut context = lambda_http::Context::default();
+    context.request_id = uuid::Uuid::new_v4().to_string();
+    context.deadline = u64::try_from((now + budget).as_millis()).expect("a deadline in range");
+    req.with_lambda_context(context)
+}
+
+/// Cancels every placed order of `sub` straight through the store, giving their stock back.
+pub async fn cancel_all(app: &App<DynamoStore>, sub: &str) {
+    use shared::store::{CancelOrder, ListOrders};
+    let user = user(sub);
+    let orders = app
+        .store()
+        .list_orders(&user, None, 100)
+        .await
+        .expect("the engine answers")
+        .items;
+    for order in orders
+        .iter()
+        .filter(|o| o.status == shared::domain::OrderStatus::Placed)
+    {
+        app.store()
+            .cancel_order(&user, order)
+            .await
+            .expect("the engine accepts the cancel");
+    }
 }
