@@ -768,6 +768,33 @@ async fn valid_tokens_name_the_user_and_the_admin_role() {
     assert!(auth.authenticate(&lower).await.is_ok());
 }
 
+/// With issuers that grant users any scope they ask for, the scope path would make every user an
+/// admin: an empty `ADMIN_SCOPE` (or `ADMIN_GROUP`) turns that path off.
+#[tokio::test]
+async fn an_empty_admin_scope_or_group_makes_no_admin() {
+    let scoped = rs(with(claims(), "scope", json!("openid shop/admin")));
+    let grouped = rs(with(claims(), "cognito:groups", json!(["admin"])));
+    let auth = authenticator(&[("ADMIN_SCOPE", "")]).await;
+    assert_eq!(
+        auth.authenticate_admin(&bearer(&scoped)).await,
+        Err(AuthError::NotAdmin)
+    );
+    assert!(auth.authenticate_admin(&bearer(&grouped)).await.is_ok());
+    let auth = authenticator(&[("ADMIN_GROUP", "")]).await;
+    assert_eq!(
+        auth.authenticate_admin(&bearer(&grouped)).await,
+        Err(AuthError::NotAdmin)
+    );
+    assert!(auth.authenticate_admin(&bearer(&scoped)).await.is_ok());
+    let auth = authenticator(&[("ADMIN_GROUP", ""), ("ADMIN_SCOPE", "")]).await;
+    for token in [&scoped, &grouped] {
+        assert_eq!(
+            auth.authenticate_admin(&bearer(token)).await,
+            Err(AuthError::NotAdmin)
+        );
+    }
+}
+
 #[tokio::test]
 async fn missing_or_doubled_credentials() {
     let auth = authenticator(&[]).await;
@@ -912,6 +939,44 @@ async fn the_key_set_is_fetched_once_at_start_and_a_rotation_is_picked_up() {
         "rotated key accepted"
     );
     assert_eq!(server.hits(), 2);
+}
+
+/// A key withdrawn from the issuer's set stops verifying once the cached set is older than its
+/// maximum age, in a warm process; while the issuer is down, the cached keys keep working.
+#[tokio::test]
+async fn a_withdrawn_key_stops_verifying_after_the_max_age() {
+    let max_age = Duration::from_millis(400);
+    let server = KeyServer::start(Serve::Keys(jwks(&["rsa-a", "rsa-b"]))).await;
+    let config = AuthConfig::from_lookup(|name| match name {
+        "JWT_ISSUER" => Some(ISS.to_owned()),
+        "JWKS_URL" => Some(server.url.clone()),
+        _ => None,
+    })
+    .expect("valid settings")
+    .with_cache_timing(Duration::from_millis(100), Duration::from_millis(500))
+    .with_max_age(max_age);
+    let auth = Authenticator::new(config).await.expect("starts");
+    assert!(auth.authenticate(&bearer(&rs(claims()))).await.is_ok());
+    assert!(auth.authenticate(&bearer(&rsa_b_token())).await.is_ok());
+    let fetched = server.hits();
+    // The issuer goes down: past the max age the refresh fails, and the cached keys still verify.
+    server.set(Serve::Status(503));
+    tokio::time::sleep(max_age + Duration::from_millis(100)).await;
+    assert!(
+        auth.authenticate(&bearer(&rs(claims()))).await.is_ok(),
+        "an issuer outage must not fail valid tokens"
+    );
+    assert!(server.hits() > fetched, "the expired set was fetched again");
+    // The issuer is back, without rsa-a: the next request reloads the expired set, and rsa-a is
+    // refused from then on.
+    server.set(Serve::Keys(jwks(&["rsa-b"])));
+    tokio::time::sleep(max_age + Duration::from_millis(100)).await;
+    assert_eq!(
+        auth.authenticate(&bearer(&rs(claims()))).await,
+        Err(AuthError::Invalid(Rejection::UnknownKey)),
+        "the withdrawn key no longer verifies"
+    );
+    assert!(auth.authenticate(&bearer(&rsa_b_token())).await.is_ok());
 }
 
 #[tokio::test]

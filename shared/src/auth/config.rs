@@ -11,7 +11,17 @@ pub mod vars {
     pub const ADMIN_GROUP: &str = "ADMIN_GROUP";
     pub const ADMIN_SCOPE: &str = "ADMIN_SCOPE";
     pub const JWT_HS256_SECRET: &str = "JWT_HS256_SECRET";
+    pub const JWKS_MAX_AGE_SECS: &str = "JWKS_MAX_AGE_SECS";
 }
+
+/// Default admin group (`cognito:groups`), used when `ADMIN_GROUP` is not set at all.
+pub const DEFAULT_ADMIN_GROUP: &str = "admin";
+/// Default admin scope (`scope`), used when `ADMIN_SCOPE` is not set at all.
+pub const DEFAULT_ADMIN_SCOPE: &str = "shop/admin";
+/// Default for `JWKS_MAX_AGE_SECS`: a key withdrawn by the issuer stops verifying within an hour.
+pub const DEFAULT_JWKS_MAX_AGE_SECS: u64 = 3600;
+/// Largest `JWKS_MAX_AGE_SECS` accepted (one day).
+pub const MAX_JWKS_MAX_AGE_SECS: u64 = 86_400;
 
 /// Shortest HS256 secret accepted, in bytes (RFC 7518 §3.2: at least the hash size).
 pub const MIN_HS256_SECRET_BYTES: usize = 32;
@@ -43,11 +53,15 @@ pub struct AuthConfig {
     pub(super) issuer: String,
     pub(super) keys: KeySource,
     pub(super) audiences: Vec<String>,
-    pub(super) admin_group: String,
-    pub(super) admin_scope: String,
+    /// `None`: no group makes an admin (`ADMIN_GROUP` set to the empty string).
+    pub(super) admin_group: Option<String>,
+    /// `None`: no scope makes an admin (`ADMIN_SCOPE` set to the empty string).
+    pub(super) admin_scope: Option<String>,
     pub(super) hs256_secret: Option<Vec<u8>>,
     pub(super) refetch_interval: std::time::Duration,
     pub(super) fetch_timeout: std::time::Duration,
+    /// A fetched key set older than this is fetched again before it verifies another token.
+    pub(super) max_age: std::time::Duration,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -59,6 +73,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("audiences", &self.audiences)
             .field("admin_group", &self.admin_group)
             .field("admin_scope", &self.admin_scope)
+            .field("max_age", &self.max_age)
             .field("hs256", &self.hs256_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -78,6 +93,15 @@ impl AuthConfig {
 
     /// Same as [`AuthConfig::from_env`], from any lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        // Set but empty turns an admin path off; unset keeps its default. Read before `get`
+        // below, which treats empty as unset for every other setting.
+        let admin_path = |name: &str, default: &str| match get(name) {
+            None => Some(default.to_owned()),
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) => Some(v.trim().to_owned()),
+        };
+        let admin_group = admin_path(vars::ADMIN_GROUP, DEFAULT_ADMIN_GROUP);
+        let admin_scope = admin_path(vars::ADMIN_SCOPE, DEFAULT_ADMIN_SCOPE);
         let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         let issuer = get(vars::JWT_ISSUER).ok_or_else(|| {
             invalid(vars::JWT_ISSUER, "is not set: set it to the exact `iss` of your tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>")
@@ -121,15 +145,30 @@ impl AuthConfig {
                     .collect()
             })
             .unwrap_or_default();
+        let max_age = match get(vars::JWKS_MAX_AGE_SECS) {
+            None => DEFAULT_JWKS_MAX_AGE_SECS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=MAX_JWKS_MAX_AGE_SECS).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        vars::JWKS_MAX_AGE_SECS,
+                        format!("must be whole seconds from 1 to {MAX_JWKS_MAX_AGE_SECS}"),
+                    )
+                })?,
+        };
         Ok(Self {
             issuer,
             keys,
             audiences,
-            admin_group: get(vars::ADMIN_GROUP).unwrap_or_else(|| "admin".to_owned()),
-            admin_scope: get(vars::ADMIN_SCOPE).unwrap_or_else(|| "shop/admin".to_owned()),
+            admin_group,
+            admin_scope,
             hs256_secret,
             refetch_interval: super::keys::REFETCH_INTERVAL,
             fetch_timeout: super::keys::FETCH_TIMEOUT,
+            max_age: std::time::Duration::from_secs(max_age),
         })
     }
 
@@ -145,16 +184,25 @@ impl AuthConfig {
         self
     }
 
+    /// Overrides the key set's maximum age (`JWKS_MAX_AGE_SECS`, whole seconds) below a second,
+    /// for tests that watch a withdrawn key expire.
+    pub fn with_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
 
-    pub fn admin_group(&self) -> &str {
-        &self.admin_group
+    /// The group (`cognito:groups`) that makes an admin; `None` when that path is off.
+    pub fn admin_group(&self) -> Option<&str> {
+        self.admin_group.as_deref()
     }
 
-    pub fn admin_scope(&self) -> &str {
-        &self.admin_scope
+    /// The scope (`scope`) that makes an admin; `None` when that path is off.
+    pub fn admin_scope(&self) -> Option<&str> {
+        self.admin_scope.as_deref()
     }
 }
 
@@ -233,10 +281,44 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(c.audiences, ["a", "b"]);
-        assert_eq!((c.admin_group(), c.admin_scope()), ("admin", "shop/admin"));
+        assert_eq!(
+            (c.admin_group(), c.admin_scope()),
+            (Some("admin"), Some("shop/admin"))
+        );
+        assert_eq!(c.max_age, std::time::Duration::from_secs(3600));
         let secret = "s".repeat(32);
         let c = load(&[("JWT_ISSUER", "i"), ("JWT_HS256_SECRET", &secret)])
             .expect("HS256 alone is enough");
         assert!(!format!("{c:?}").contains(&secret));
+    }
+
+    #[test]
+    fn an_empty_admin_setting_turns_that_path_off() {
+        let base = [("JWT_ISSUER", "i"), ("JWKS_URL", "https://issuer/jwks")];
+        let with = |extra: &[(&str, &str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            load(&pairs).expect("valid")
+        };
+        let c = with(&[("ADMIN_SCOPE", "")]);
+        assert_eq!((c.admin_group(), c.admin_scope()), (Some("admin"), None));
+        let c = with(&[("ADMIN_GROUP", " "), ("ADMIN_SCOPE", "shop/ops")]);
+        assert_eq!((c.admin_group(), c.admin_scope()), (None, Some("shop/ops")));
+    }
+
+    #[test]
+    fn the_key_set_max_age_is_bounded() {
+        let base = [("JWT_ISSUER", "i"), ("JWKS_URL", "https://issuer/jwks")];
+        for bad in ["0", "-1", "1h", "86401"] {
+            let mut pairs = base.to_vec();
+            pairs.push(("JWKS_MAX_AGE_SECS", bad));
+            assert_eq!(var_of(load(&pairs)), "JWKS_MAX_AGE_SECS", "{bad}");
+        }
+        let mut pairs = base.to_vec();
+        pairs.push(("JWKS_MAX_AGE_SECS", "600"));
+        assert_eq!(
+            load(&pairs).expect("valid").max_age,
+            std::time::Duration::from_secs(600)
+        );
     }
 }

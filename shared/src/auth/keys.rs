@@ -1,5 +1,7 @@
 //! The issuer's verification keys: parsing a JWKS under a strict policy, and a per-process cache
-//! that refetches on an unknown `kid` at most once per [`REFETCH_INTERVAL`].
+//! that refetches on an unknown `kid` at most once per [`REFETCH_INTERVAL`], and once the set it
+//! holds is older than its maximum age (`JWKS_MAX_AGE_SECS`), so a key the issuer withdrew stops
+//! verifying in a warm environment too.
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
@@ -174,6 +176,9 @@ pub struct KeyCache {
     /// fetch and then find its result instead of fetching again.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
     refetch_interval: Duration,
+    /// When the set in `keys` was last loaded successfully.
+    loaded_at: std::sync::Mutex<Option<Instant>>,
+    max_age: Duration,
     fetches: std::sync::atomic::AtomicUsize,
 }
 
@@ -185,20 +190,26 @@ impl KeyCache {
             fetcher: None,
             last_fetch: tokio::sync::Mutex::new(None),
             refetch_interval: REFETCH_INTERVAL,
+            loaded_at: std::sync::Mutex::new(None),
+            max_age: Duration::MAX,
             fetches: Default::default(),
         }
     }
 
     /// A set fetched from `url` now (during init, so the first request does not pay for it). A
     /// failed fetch is logged and leaves the set empty; lookups retry after `refetch_interval`.
+    /// Once the set is older than `max_age`, the next lookup fetches it again first; if that
+    /// fails (the issuer is down), the cached keys keep verifying.
     pub async fn fetched(
         url: &str,
         refetch_interval: Duration,
         fetch_timeout: Duration,
+        max_age: Duration,
     ) -> Result<Self, KeysError> {
         let cache = Self {
             fetcher: Some(Fetcher::new(url, fetch_timeout)?),
             refetch_interval,
+            max_age,
             ..Self::pinned(KeySet::new())
         };
         let mut last = cache.last_fetch.lock().await;
@@ -230,6 +241,7 @@ impl KeyCache {
                 tracing::info!(keys = keys.len(), "loaded the token signing key set");
                 let mut slot = self.keys.write().unwrap_or_else(|p| p.into_inner());
                 *slot = Arc::new(keys);
+                *self.loaded_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
             }
             // Keep serving with the keys we have: an issuer outage must not fail valid tokens.
             Err(err) => {
@@ -238,7 +250,26 @@ impl KeyCache {
         }
     }
 
+    /// Whether the fetched set is older than its maximum age (or was never loaded).
+    fn expired(&self) -> bool {
+        self.fetcher.is_some()
+            && self
+                .loaded_at
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_none_or(|at| at.elapsed() >= self.max_age)
+    }
+
     pub async fn lookup(&self, kid: &str) -> Lookup {
+        if self.expired() {
+            let mut last = self.last_fetch.lock().await;
+            // One fetch for all the requests that found the set expired; while the issuer is
+            // down, at most one attempt per interval, and the cached keys keep verifying.
+            let due = self.refetch_interval.min(self.max_age);
+            if self.expired() && last.is_none_or(|at| at.elapsed() >= due) {
+                self.refresh(&mut last).await;
+            }
+        }
         if let Some(key) = self.current().get(kid) {
             return Lookup::Found(Arc::clone(key));
         }

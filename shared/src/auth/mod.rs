@@ -121,14 +121,17 @@ impl Authenticator {
                     why: e.to_string(),
                 })?)
             }
-            KeySource::Url(url) => {
-                KeyCache::fetched(url, config.refetch_interval, config.fetch_timeout)
-                    .await
-                    .map_err(|e| ConfigError::Invalid {
-                        var: vars::JWKS_URL,
-                        why: e.to_string(),
-                    })?
-            }
+            KeySource::Url(url) => KeyCache::fetched(
+                url,
+                config.refetch_interval,
+                config.fetch_timeout,
+                config.max_age,
+            )
+            .await
+            .map_err(|e| ConfigError::Invalid {
+                var: vars::JWKS_URL,
+                why: e.to_string(),
+            })?,
             KeySource::None => KeyCache::pinned(keys::KeySet::new()),
         };
         let hs256 = config.hs256_secret.as_deref().map(DecodingKey::from_secret);
@@ -289,14 +292,18 @@ impl Authenticator {
             .get("cognito:groups")
             .and_then(Value::as_array)
             .is_some_and(|groups| {
-                groups
-                    .iter()
-                    .any(|g| g.as_str() == Some(self.config.admin_group.as_str()))
+                groups.iter().any(|g| {
+                    g.as_str().is_some() && g.as_str() == self.config.admin_group.as_deref()
+                })
             });
         let has_scope = claims
             .get("scope")
             .and_then(Value::as_str)
-            .is_some_and(|scope| scope.split(' ').any(|s| s == self.config.admin_scope));
+            .is_some_and(|scope| {
+                scope
+                    .split(' ')
+                    .any(|s| Some(s) == self.config.admin_scope.as_deref())
+            });
         in_group || has_scope
     }
 }
