@@ -38,6 +38,9 @@ pub enum ApiError {
     Forbidden,
     #[error("the resource changed since you read it, or the precondition does not hold")]
     PreconditionFailed,
+    /// A write that would overwrite an existing resource came without `If-Match`.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// The request is valid but conflicts with the current state (stock, prices, a request in
     /// flight). `kind` names the problem type; `extra` adds members to the problem document.
     #[error("{detail}")]
@@ -87,6 +90,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,6 +110,7 @@ impl ApiError {
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::PreconditionFailed => "precondition-failed",
+            Self::PreconditionRequired(_) => "precondition-required",
             Self::Conflict { kind, .. } | Self::Unprocessable { kind, .. } => kind,
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",

@@ -82,7 +82,13 @@ async fn create_is_201_and_replace_is_200_with_a_new_version_and_etag() {
     assert_eq!(created.status(), 201);
     let mut changed = valid();
     changed["price"] = json!(1500);
-    let replaced = put(&t, call("p1").json(&changed)).await;
+    let replaced = put(
+        &t,
+        call("p1")
+            .header("If-Match", header(&created, "etag"))
+            .json(&changed),
+    )
+    .await;
     assert_eq!(replaced.status(), 200);
     assert!(replaced.headers().get("location").is_none());
     assert_ne!(header(&created, "etag"), header(&replaced, "etag"));
@@ -92,6 +98,52 @@ async fn create_is_201_and_replace_is_200_with_a_new_version_and_etag() {
         (Some(2), Some(1500))
     );
     assert_eq!(stored(&t, "p1").await.map(|p| p.price), Some(1500));
+}
+
+/// An admin reads stock 10, 3 units sell, the admin saves a name change with stock 10: without a
+/// precondition that save would bring the 3 sold units back.
+#[tokio::test]
+async fn overwriting_without_if_match_is_428_and_writes_nothing() {
+    let t = spawn_app().await;
+    let read = seed_product(&t.app, "p1", "Old", 500, 10).await;
+    devkit::place_order(&t.app, "alice", &[("p1", 3)]).await;
+    let form = json!({"name": "New name", "description": "A mug", "price": 500, "stock": 10});
+    let response = put(&t, call("p1").json(&form)).await;
+    assert_eq!(response.status(), 428);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/problem+json"
+    );
+    let problem = body_json(&response);
+    assert_eq!(
+        problem["type"],
+        "tag:stateless-shop,2026:problem:precondition-required"
+    );
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("If-Match")),
+        "{problem}"
+    );
+    let now = stored(&t, "p1").await.expect("still there");
+    assert_eq!(
+        (now.name.as_str(), now.stock),
+        ("Old", 7),
+        "nothing written"
+    );
+    // With the tag of that stale read the save is refused too (412), not applied.
+    let stale = put(
+        &t,
+        call("p1")
+            .header("If-Match", &read.etag.header_value())
+            .json(&form),
+    )
+    .await;
+    assert_eq!(stale.status(), 412);
+    assert_eq!(stored(&t, "p1").await.map(|p| p.stock), Some(7));
+    // Creation needs no precondition.
+    let created = put(&t, call("p2").json(&valid())).await;
+    assert_eq!(created.status(), 201);
 }
 
 #[tokio::test]
