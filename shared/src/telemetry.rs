@@ -178,7 +178,8 @@ pub struct RequestRecord {
     pub caller: Option<String>,
 }
 
-/// Runs one request through `handler`, then logs its line and emits its metrics.
+/// Runs one request through `handler` within the invocation's time budget
+/// ([`crate::http::within_budget`]), then logs its line and emits its metrics.
 pub async fn observe<F, Fut>(req: Request, handler: &F) -> Result<Response<Body>, Infallible>
 where
     F: Fn(Request) -> Fut,
@@ -194,9 +195,11 @@ where
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
         _ => format!("{} {}", req.method(), req.uri().path()),
     };
+    // Every handler answers before Lambda's deadline, whatever DynamoDB or the issuer do.
+    let budget = crate::http::budget(&req);
     let (response, caller) = CALLER
         .scope(RefCell::new(None), async {
-            let response = handler(req).await;
+            let response = crate::http::within_budget(budget, handler(req)).await;
             (response, CALLER.with(|c| c.borrow_mut().take()))
         })
         .await;

@@ -126,3 +126,46 @@ async fn an_entity_tag_may_contain_a_comma() {
     .await;
     assert_eq!(current.status(), 304);
 }
+
+/// Every DynamoDB call takes 5 s; the invocation has 1 s: 503 problem+json with Retry-After,
+/// before Lambda's deadline.
+#[tokio::test]
+async fn a_slow_engine_gets_a_503_before_the_deadline() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P1", 100, 5).await;
+    let proxy = t.proxy().await;
+    proxy.delay_all(std::time::Duration::from_secs(5));
+    let app = t.through(&proxy);
+    let deadline = std::time::Duration::from_secs(1);
+    let request = devkit::with_deadline(
+        Call::new("GET", ROUTE, "/products/p1")
+            .request()
+            .expect("valid event"),
+        deadline,
+    );
+    let started = std::time::Instant::now();
+    let handler = |req| handle(&app, req);
+    let response = shared::telemetry::observe(request, &handler)
+        .await
+        .expect("infallible");
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/problem+json"
+    );
+    assert_eq!(header(&response, "retry-after"), "1");
+    assert!(took < deadline, "answered after {took:?}");
+    // Without the delay the same request within the same deadline answers normally.
+    proxy.delay_all(std::time::Duration::ZERO);
+    let request = devkit::with_deadline(
+        Call::new("GET", ROUTE, "/products/p1")
+            .request()
+            .expect("valid event"),
+        deadline,
+    );
+    let response = shared::telemetry::observe(request, &handler)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 200);
+}
