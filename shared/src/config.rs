@@ -12,7 +12,13 @@ pub mod vars {
     pub const TABLE_NAME: &str = "TABLE_NAME";
     pub const CURRENCY: &str = "CURRENCY";
     pub const CURSOR_SECRET: &str = "CURSOR_SECRET";
+    pub const MAX_OPEN_ORDERS: &str = "MAX_OPEN_ORDERS";
 }
+
+/// Placed (not cancelled) orders one user may hold at once, unless `MAX_OPEN_ORDERS` says otherwise.
+pub const DEFAULT_MAX_OPEN_ORDERS: u32 = 10;
+/// Largest `MAX_OPEN_ORDERS` accepted.
+pub const MAX_MAX_OPEN_ORDERS: u32 = 1_000_000;
 
 /// Shortest `CURSOR_SECRET` accepted, in bytes: an HMAC-SHA256 key shorter than this is guessable.
 pub const MIN_CURSOR_SECRET_BYTES: usize = 32;
@@ -33,6 +39,7 @@ pub struct Config {
     table_name: String,
     currency: Currency,
     cursor: CursorCodec,
+    max_open_orders: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -42,6 +49,7 @@ impl std::fmt::Debug for Config {
             .field("table_name", &self.table_name)
             .field("currency", &self.currency)
             .field("cursor", &"<keyed, redacted>")
+            .field("max_open_orders", &self.max_open_orders)
             .finish()
     }
 }
@@ -97,10 +105,25 @@ impl Config {
             var: vars::CURSOR_SECRET,
             why: "must not be empty".into(),
         })?;
+        let max_open_orders = match get(vars::MAX_OPEN_ORDERS).filter(|s| !s.trim().is_empty()) {
+            None => DEFAULT_MAX_OPEN_ORDERS,
+            Some(raw) => raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_MAX_OPEN_ORDERS).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    var: vars::MAX_OPEN_ORDERS,
+                    why: format!(
+                        "must be a whole number from 1 to {MAX_MAX_OPEN_ORDERS} (placed orders one user may hold)"
+                    ),
+                })?,
+        };
         Ok(Self {
             table_name,
             currency,
             cursor,
+            max_open_orders,
         })
     }
 
@@ -110,6 +133,11 @@ impl Config {
 
     pub fn currency(&self) -> &Currency {
         &self.currency
+    }
+
+    /// How many placed (not cancelled) orders one user may hold at once (`MAX_OPEN_ORDERS`).
+    pub fn max_open_orders(&self) -> u32 {
+        self.max_open_orders
     }
 
     /// The codec for paging cursors, keyed by `CURSOR_SECRET` (or the table name; see above).

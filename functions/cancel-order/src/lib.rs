@@ -46,12 +46,19 @@ async fn respond<S: GetOrder + CancelOrder + Sync>(
             CancelOutcome::Cancelled(order) => return http::json(StatusCode::OK, &order),
             // Cancelled meanwhile by a concurrent request: read it again and answer with it.
             CancelOutcome::NotPlaced => continue,
+            // An earlier attempt of this cancel may still commit: only a retry can tell.
+            CancelOutcome::InProgress => return Err(in_progress()),
         }
     }
-    Err(ApiError::Conflict {
+    Err(in_progress())
+}
+
+fn in_progress() -> ApiError {
+    ApiError::Conflict {
         kind: "request-in-progress",
-        detail: "the order is changing under concurrent requests; retry".into(),
+        detail: "the order is changing under concurrent requests; retry after Retry-After seconds"
+            .into(),
         extra: None,
         retry_after: Some(1),
-    })
+    }
 }

@@ -125,3 +125,47 @@ async fn nobody_else_can_cancel_an_order() {
         401
     );
 }
+
+/// The SDK's retry after an attempt timeout can meet the first attempt still running:
+/// `TransactionInProgressException` is 409 with Retry-After (not a 500), nothing is lost, and the
+/// retry cancels once.
+#[tokio::test]
+async fn a_cancel_still_in_progress_is_409_and_the_retry_cancels_once() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let order = place_order(&t.app, "alice", &[("p1", 3)]).await;
+    let proxy = t.proxy().await;
+    // The SDK retries it itself, up to 3 attempts: every attempt meets the first still running.
+    proxy.fail_next(
+        "TransactWriteItems",
+        3,
+        400,
+        "TransactionInProgressException",
+    );
+    let app = t.through(&proxy);
+    let call = Call::new(
+        "POST",
+        "/orders/{id}/cancel",
+        &format!("/orders/{}/cancel", order.id),
+    )
+    .header("authorization", &t.user_bearer("alice"));
+    let response = handle(&app, &t.auth, call.request().expect("valid event"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 409);
+    assert_eq!(devkit::header(&response, "retry-after"), "1");
+    assert_eq!(
+        devkit::header(&response, "content-type"),
+        "application/problem+json"
+    );
+    assert_eq!(
+        body_json(&response)["type"],
+        "tag:stateless-shop,2026:problem:request-in-progress"
+    );
+    assert_eq!(stock_of(&t.app, "p1").await, Some(7), "nothing changed yet");
+    let retry = cancel(&t, "alice", &order.id).await;
+    assert_eq!(retry.status(), 200);
+    assert_eq!(body_json(&retry)["status"], "cancelled");
+    assert_eq!(cancel(&t, "alice", &order.id).await.status(), 200);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10), "restored once");
+}

@@ -100,3 +100,24 @@ async fn bad_limits_and_missing_tokens() {
         401
     );
 }
+
+/// A 201 followed at once by a list must show the new order: the query reads consistently (the
+/// engine is always consistent, so the test checks what is asked of DynamoDB).
+#[tokio::test]
+async fn the_list_reads_its_own_writes() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 100).await;
+    let placed = place_order(&t.app, "alice", &[("p1", 1)]).await;
+    let proxy = t.proxy().await;
+    let app = t.through(&proxy);
+    let call =
+        Call::new("GET", "/orders", "/orders").header("authorization", &t.user_bearer("alice"));
+    let response = handle(&app, &t.auth, call.request().expect("valid event"))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), 200);
+    assert_eq!(ids(&body_json(&response)), [placed.id]);
+    let queries = proxy.sent("Query");
+    assert_eq!(queries.len(), 1);
+    assert_eq!(queries[0]["ConsistentRead"], true, "{}", queries[0]);
+}

@@ -128,6 +128,7 @@ async fn respond<S: Checkout + GetProducts + Sync>(
             cart_version: cart.version,
             order: &order,
             record: &record,
+            max_open_orders: app.config().max_open_orders(),
         };
         match app.store().commit_checkout(&plan).await? {
             CommitOutcome::Committed => return stored_response(&record, false),
@@ -136,6 +137,17 @@ async fn respond<S: Checkout + GetProducts + Sync>(
             }
             // The cart changed after it was priced, or a duplicate request won the key: read again.
             CommitOutcome::CartChanged | CommitOutcome::KeyTaken => continue,
+            CommitOutcome::TooManyOpenOrders => {
+                let cap = app.config().max_open_orders();
+                return Err(ApiError::Conflict {
+                    kind: "too-many-open-orders",
+                    detail: format!(
+                        "you already hold {cap} placed orders, the most allowed: cancel one, or wait until one is fulfilled"
+                    ),
+                    extra: Some(Map::from_iter([("max_open_orders".to_owned(), json!(cap))])),
+                    retry_after: None,
+                });
+            }
             CommitOutcome::InProgress => return Err(in_progress()),
         }
     }

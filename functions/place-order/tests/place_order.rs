@@ -408,6 +408,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         cart_version: cart.version,
         order: &stale_price,
         record: &record,
+        max_open_orders: 10,
     };
     assert_eq!(
         t.app.store().commit_checkout(&plan).await.expect("answers"),
@@ -423,6 +424,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         cart_version: cart.version + 1,
         order: &current,
         record: &record,
+        max_open_orders: 10,
     };
     assert_eq!(
         t.app
@@ -439,6 +441,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         cart_version: cart.version,
         order: &current,
         record: &record,
+        max_open_orders: 10,
     };
     assert_eq!(
         t.app.store().commit_checkout(&good).await.expect("answers"),
@@ -460,6 +463,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         cart_version: cart.version,
         order: &again,
         record: &record,
+        max_open_orders: 10,
     };
     assert_eq!(
         t.app.store().commit_checkout(&plan).await.expect("answers"),
@@ -509,5 +513,274 @@ async fn an_expected_total_written_with_a_point_is_the_same_request() {
     .await;
     assert_eq!(replay.status(), 201);
     assert_eq!(header(&replay, "idempotent-replayed"), "true");
+    assert_eq!(order_count(&t, "alice").await, 1);
+}
+
+// ----- integrity under a request held between its read and its write -----
+
+/// Checkout A reads the cart and prices it, and its transaction is held in flight. Meanwhile the
+/// same shopper checks out under another key (the cart is emptied) and adds another product.
+/// Released, A's transaction must not commit against the new cart, which only looks like the one
+/// it priced: no line ordered twice, no line lost.
+#[tokio::test]
+async fn a_held_checkout_cannot_commit_against_a_refilled_cart() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P1", 100, 10).await;
+    seed_product(&t.app, "p2", "P2", 200, 10).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let proxy = t.proxy().await;
+    let held = proxy.hold_next("TransactWriteItems");
+    let slow_app = t.through(&proxy);
+    let auth = Arc::clone(&t.auth);
+    let request = call(&t, "alice", Some("K1"))
+        .request()
+        .expect("valid event");
+    let checkout_a =
+        tokio::spawn(async move { handle(&slow_app, &auth, request).await.expect("infallible") });
+    held.reached().await;
+    let b = order(&t, "alice", "K2").await;
+    assert_eq!(b.status(), 201, "{}", body_json(&b));
+    add_to_cart(&t.app, "alice", "p2", 1).await;
+    held.release();
+    let a = checkout_a.await.expect("checkout A ran");
+
+    assert_eq!(stock_of(&t.app, "p1").await, Some(9), "p1 was added once");
+    let orders = t
+        .app
+        .store()
+        .list_orders(&devkit::user("alice"), None, 100)
+        .await
+        .expect("orders")
+        .items;
+    let ordered = |id: &str| -> u32 {
+        orders
+            .iter()
+            .flat_map(|o| &o.items)
+            .filter(|l| l.product_id == id)
+            .map(|l| l.quantity)
+            .sum()
+    };
+    let in_cart = |id: &str, cart: &shared::domain::Cart| cart.lines.get(id).copied().unwrap_or(0);
+    let cart = t
+        .app
+        .store()
+        .get_cart(&devkit::user("alice"))
+        .await
+        .expect("cart");
+    assert_eq!(ordered("p1"), 1, "p1 ordered exactly once");
+    assert_eq!(
+        ordered("p2") + in_cart("p2", &cart),
+        1,
+        "p2 is in an order or in the cart, not lost"
+    );
+    assert_eq!(
+        stock_of(&t.app, "p2").await,
+        Some(10 - i64::from(ordered("p2")))
+    );
+    // A saw that its cart was gone and priced the cart as it is now: it ordered p2 alone.
+    assert_eq!(a.status(), 201, "{}", body_json(&a));
+    assert_eq!(
+        body_json(&a)["items"],
+        json!([{"product_id": "p2", "name": "P2", "quantity": 1, "unit_price": 200, "line_total": 200}])
+    );
+}
+
+/// DynamoDB refuses a `ClientRequestToken` it saw with other parameters in the last 10 minutes,
+/// failed transaction or not (the proxy holds the engine to that rule). A first attempt under a
+/// key that fails at the transaction must not block the retry with that key.
+#[tokio::test]
+async fn a_second_attempt_under_the_same_key_after_a_failed_one_places_the_order() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P1", 100, 2).await;
+    add_to_cart(&t.app, "alice", "p1", 2).await;
+    let proxy = t.proxy().await;
+    proxy.remember_tokens();
+    let app = t.through(&proxy);
+    let send_via_proxy = |key: &str| {
+        let request = call(&t, "alice", Some(key)).request().expect("valid event");
+        let auth = Arc::clone(&t.auth);
+        let app = app.clone();
+        async move { handle(&app, &auth, request).await.expect("infallible") }
+    };
+    // The first attempt reads stock 2, then bob buys one before its transaction runs.
+    let held = proxy.hold_next("TransactWriteItems");
+    let first = tokio::spawn(send_via_proxy("K"));
+    held.reached().await;
+    devkit::place_order(&t.app, "bob", &[("p1", 1)]).await;
+    held.release();
+    let first = first.await.expect("ran");
+    assert_eq!(first.status(), 409, "{}", body_json(&first));
+    assert_eq!(
+        body_json(&first)["type"],
+        "tag:stateless-shop,2026:problem:insufficient-stock"
+    );
+    // Stock comes back; the shopper retries with the same key and the same cart.
+    devkit::cancel_all(&t.app, "bob").await;
+    let second = send_via_proxy("K").await;
+    assert_eq!(second.status(), 201, "{}", body_json(&second));
+    assert_eq!(stock_of(&t.app, "p1").await, Some(0));
+    let tokens: Vec<_> = proxy
+        .sent("TransactWriteItems")
+        .iter()
+        .map(|b| b["ClientRequestToken"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(tokens.len(), 2);
+    assert_ne!(
+        tokens[0], tokens[1],
+        "one token per transaction, not per key"
+    );
+}
+
+/// The SDK's retry after an attempt timeout can meet its first attempt still running: DynamoDB
+/// says `TransactionInProgressException`. The outcome is not known yet: 409 with Retry-After,
+/// and the retry with the same key answers with whatever happened.
+#[tokio::test]
+async fn a_transaction_still_in_progress_is_409_and_the_retry_settles_it() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P1", 100, 5).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let proxy = t.proxy().await;
+    // The SDK retries it itself, up to 3 attempts: every attempt meets the first still running.
+    proxy.fail_next(
+        "TransactWriteItems",
+        3,
+        400,
+        "TransactionInProgressException",
+    );
+    let app = t.through(&proxy);
+    let request = call(&t, "alice", Some("K")).request().expect("valid event");
+    let response = handle(&app, &t.auth, request).await.expect("infallible");
+    assert_eq!(response.status(), 409);
+    assert_eq!(header(&response, "retry-after"), "1");
+    assert_eq!(
+        body_json(&response)["type"],
+        "tag:stateless-shop,2026:problem:request-in-progress"
+    );
+    let retry = order(&t, "alice", "K").await;
+    assert_eq!(retry.status(), 201);
+    assert_eq!(stock_of(&t.app, "p1").await, Some(4));
+}
+
+// ----- the cap on open orders -----
+
+/// 30 checkouts of one user at once, each with a fresh key and a refilled cart, never leave more
+/// than the cap placed; a cancel frees a place.
+#[tokio::test]
+async fn concurrent_checkouts_never_exceed_the_open_order_cap() {
+    let t = Arc::new(spawn_app().await);
+    let cap = t.app.config().max_open_orders() as usize;
+    assert_eq!(cap, 10, "the default cap");
+    seed_product(&t.app, "p1", "P1", 100, 1000).await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let t = Arc::clone(&t);
+        tasks.push(tokio::spawn(async move {
+            // Each shopper refills the cart and retries until it places an order or is capped.
+            for attempt in 0..20 {
+                add_to_cart(&t.app, "alice", "p1", 1).await;
+                let response = order(&t, "alice", &format!("K-{i}-{attempt}")).await;
+                match response.status().as_u16() {
+                    201 => return "placed",
+                    409 if body_json(&response)["type"]
+                        == "tag:stateless-shop,2026:problem:too-many-open-orders" =>
+                    {
+                        return "capped";
+                    }
+                    // Another shopper emptied the cart first, or it is changing under us.
+                    409 | 422 | 503 => continue,
+                    other => panic!("unexpected {other}: {}", body_json(&response)),
+                }
+            }
+            "gave up"
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("ran"));
+    }
+    let placed = outcomes.iter().filter(|o| **o == "placed").count();
+    assert!(placed <= cap, "{placed} placed, cap {cap}: {outcomes:?}");
+    assert_eq!(order_count(&t, "alice").await, placed);
+    assert!(
+        outcomes.contains(&"capped"),
+        "some checkouts met the cap: {outcomes:?}"
+    );
+    assert_eq!(stock_of(&t.app, "p1").await, Some(1000 - placed as i64));
+    // Fill up to the cap, then one more is refused with the problem type and the cap.
+    for i in placed..cap {
+        add_to_cart(&t.app, "alice", "p1", 1).await;
+        assert_eq!(order(&t, "alice", &format!("fill-{i}")).await.status(), 201);
+    }
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let refused = order(&t, "alice", "one-more").await;
+    assert_eq!(refused.status(), 409);
+    let problem = body_json(&refused);
+    assert_eq!(
+        problem["type"],
+        "tag:stateless-shop,2026:problem:too-many-open-orders"
+    );
+    assert_eq!(problem["max_open_orders"], 10);
+    assert_eq!(cart_lines(&t, "alice").await, 1, "the cart is kept");
+    // A cancel releases a place; the same key now places the order.
+    let open = t
+        .app
+        .store()
+        .list_orders(&devkit::user("alice"), None, 1)
+        .await
+        .expect("orders")
+        .items;
+    use shared::store::CancelOrder;
+    t.app
+        .store()
+        .cancel_order(&devkit::user("alice"), &open[0])
+        .await
+        .expect("cancels");
+    assert_eq!(order(&t, "alice", "one-more").await.status(), 201);
+    // Another user is not affected by alice's cap.
+    add_to_cart(&t.app, "bob", "p1", 1).await;
+    assert_eq!(order(&t, "bob", "b1").await.status(), 201);
+}
+
+// ----- the invocation's deadline -----
+
+/// Every DynamoDB call takes 5 s; the invocation has 1 s. The function answers 503 with a
+/// problem document and Retry-After before its deadline, instead of being cut off by Lambda.
+#[tokio::test]
+async fn a_slow_engine_gets_a_503_before_the_deadline() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P1", 100, 5).await;
+    add_to_cart(&t.app, "alice", "p1", 1).await;
+    let proxy = t.proxy().await;
+    proxy.delay_all(std::time::Duration::from_secs(5));
+    let app = t.through(&proxy);
+    let deadline = std::time::Duration::from_secs(1);
+    let request = devkit::with_deadline(
+        call(&t, "alice", Some("K")).request().expect("valid event"),
+        deadline,
+    );
+    let started = std::time::Instant::now();
+    let handler = |req| handle(&app, &t.auth, req);
+    let response = shared::telemetry::observe(request, &handler)
+        .await
+        .expect("infallible");
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        header(&response, "content-type"),
+        "application/problem+json"
+    );
+    assert_eq!(header(&response, "retry-after"), "1");
+    assert!(took < deadline, "answered after {took:?}");
+    assert!(
+        took >= deadline - shared::http::DEADLINE_MARGIN - std::time::Duration::from_millis(50),
+        "used its budget: {took:?}"
+    );
+    // Whatever the abandoned attempt did, a retry with the key settles it exactly once.
+    let retry = order(&t, "alice", "K").await;
+    assert!(
+        matches!(retry.status().as_u16(), 201),
+        "{}",
+        body_json(&retry)
+    );
     assert_eq!(order_count(&t, "alice").await, 1);
 }

@@ -272,6 +272,8 @@ pub struct CheckoutPlan<'a> {
     pub order: &'a Order,
     /// Stored with the key, so a retry gets this response again.
     pub record: &'a IdempotencyRecord,
+    /// The most placed (not cancelled) orders the user may hold once this one is placed.
+    pub max_open_orders: u32,
 }
 
 /// Why one order line could not be placed.
@@ -302,7 +304,11 @@ pub enum CommitOutcome {
     CartChanged,
     /// Nothing changed: the key already has a record (a duplicate won); read it and replay.
     KeyTaken,
-    /// Nothing changed yet: the same user and key are being committed by another request.
+    /// Nothing changed: the user already holds the most open orders allowed.
+    TooManyOpenOrders,
+    /// Not known yet: an earlier attempt of this very send is still running in DynamoDB (the
+    /// SDK retried after an attempt timeout) and may still commit. A retry with the same key
+    /// replays its outcome.
     InProgress,
 }
 
@@ -351,6 +357,9 @@ pub enum CancelOutcome {
     Cancelled(Order),
     /// The order was no longer `placed` (cancelled by a concurrent request): nothing changed.
     NotPlaced,
+    /// Not known yet: an earlier attempt of this very send is still running in DynamoDB and may
+    /// still commit. Cancelling again is safe (the order's status is the condition).
+    InProgress,
 }
 
 /// `POST /orders/{id}/cancel`: one transaction (status and stock).

@@ -1,7 +1,7 @@
 //! Orders and idempotency records (`PK = USER#<sub>`), and the checkout and cancel transactions.
 
 use super::carts::cart_key;
-use super::keys::{IDEMPOTENCY_SK_PREFIX, Key, ORDER_SK_PREFIX, user_pk};
+use super::keys::{IDEMPOTENCY_SK_PREFIX, Key, OPEN_ORDERS_SK, ORDER_SK_PREFIX, user_pk};
 use super::products::product_key;
 use super::{
     CancelOrder, CancelOutcome, Checkout, CheckoutPlan, CommitOutcome, DynamoStore, GetOrder, Item,
@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
@@ -145,28 +145,52 @@ fn stock_update(
         .build())
 }
 
+/// The change of a user's count of open orders inside a transaction (`delta` is +1 for a
+/// checkout, -1 for a cancel), under `condition` (`:cap` is bound when `cap` is given).
+fn open_orders_change(
+    table: &str,
+    user: &UserId,
+    delta: i64,
+    condition: &str,
+    cap: Option<u32>,
+) -> Result<TransactWriteItem, StoreError> {
+    let mut update = Update::builder()
+        .table_name(table)
+        .set_key(Some(to_item(&Key {
+            pk: user_pk(user),
+            sk: OPEN_ORDERS_SK.to_owned(),
+        })?))
+        .update_expression("SET #open = if_not_exists(#open, :zero) + :delta, #entity = :entity")
+        .condition_expression(condition)
+        .expression_attribute_names("#open", "open_orders")
+        .expression_attribute_names("#entity", "entity")
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":delta", n(delta))
+        .expression_attribute_values(":entity", s("open-orders"));
+    if let Some(cap) = cap {
+        update = update.expression_attribute_values(":cap", n(cap));
+    }
+    Ok(TransactWriteItem::builder()
+        .update(build(update.build())?)
+        .build())
+}
+
 /// Why a transaction was cancelled, per item, or the error that is not a cancellation.
 enum Sent {
     Ok,
     Cancelled(Vec<CancellationReason>),
-    KeyMismatch,
     InProgress,
 }
 
 impl DynamoStore {
     /// Sends a transaction, retrying (with jittered backoff) while DynamoDB cancels it only for
     /// conflicting with another transaction in flight.
-    async fn transact(
-        &self,
-        items: Vec<TransactWriteItem>,
-        token: Option<String>,
-    ) -> Result<Sent, StoreError> {
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Sent, StoreError> {
         for attempt in 0..TRANSACTION_ATTEMPTS {
             let sent = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items.clone()))
-                .set_client_request_token(token.clone())
                 .send()
                 .await;
             let err = match sent {
@@ -194,9 +218,9 @@ impl DynamoStore {
                     }
                     return Ok(Sent::Cancelled(reasons));
                 }
-                Some(TransactWriteItemsError::IdempotentParameterMismatchException(_)) => {
-                    return Ok(Sent::KeyMismatch);
-                }
+                // The SDK's retry of a send whose first attempt is still running in DynamoDB (after
+                // an attempt timeout): that attempt may yet commit, so the caller must not assume
+                // either outcome.
                 Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
                     return Ok(Sent::InProgress);
                 }
@@ -266,15 +290,27 @@ impl Checkout for DynamoStore {
                 )?)
                 .build(),
         );
-        // The cart goes only if it is still the one that was priced.
+        // The cart is emptied, not deleted, and only if it is still the version that was priced.
+        // Never deleting it keeps its version growing for as long as the user exists: a cart
+        // that was deleted and created again would start over at version 1, so a checkout held
+        // between its read and its write could match a different cart that only looks like the
+        // one it priced (a lost line and a double order).
         items.push(
             TransactWriteItem::builder()
-                .delete(build(
-                    Delete::builder()
+                .update(build(
+                    Update::builder()
                         .table_name(&self.table)
                         .set_key(Some(cart_key(plan.user)?))
+                        .update_expression(
+                            "SET #lines = :empty, #version = #version + :one, #updated = :now",
+                        )
                         .condition_expression("#version = :version")
+                        .expression_attribute_names("#lines", "lines")
                         .expression_attribute_names("#version", "version")
+                        .expression_attribute_names("#updated", "updated_at")
+                        .expression_attribute_values(":empty", AttributeValue::M(HashMap::new()))
+                        .expression_attribute_values(":one", n(1))
+                        .expression_attribute_values(":now", s(now_rfc3339()))
                         .expression_attribute_values(":version", n(plan.cart_version))
                         .build(),
                 )?)
@@ -303,12 +339,23 @@ impl Checkout for DynamoStore {
                 )?)
                 .build(),
         );
-        // DynamoDB's own idempotency for the same user and key: a concurrent duplicate is told
-        // "in progress", a later one "parameter mismatch" (its order id differs); both then replay.
-        let token = client_request_token(plan.user, plan.key);
-        let reasons = match self.transact(items, Some(token)).await? {
+        // The user's open orders, counted in their partition and capped in the same transaction:
+        // however many checkouts run at once, no more than the cap can commit.
+        items.push(open_orders_change(
+            &self.table,
+            plan.user,
+            1,
+            "attribute_not_exists(#open) OR #open < :cap",
+            Some(plan.max_open_orders),
+        )?);
+        // No ClientRequestToken of ours. One derived from (user, key) would be sent again by the
+        // handler's next attempt with a different transaction (new order id, tag and timestamps),
+        // which DynamoDB answers with IdempotentParameterMismatch for 10 minutes; and two stacks
+        // sharing an issuer would share tokens. The SDK attaches a fresh token per call and keeps
+        // it across its own retries, so a retry of one send cannot commit twice; a second send for
+        // the same key cannot either, because the key's record is written only if absent.
+        let reasons = match self.transact(items).await? {
             Sent::Ok => return Ok(CommitOutcome::Committed),
-            Sent::KeyMismatch => return Ok(CommitOutcome::KeyTaken),
             Sent::InProgress => return Ok(CommitOutcome::InProgress),
             Sent::Cancelled(reasons) => reasons,
         };
@@ -350,22 +397,14 @@ impl Checkout for DynamoStore {
         if failed(lines + 1) {
             return Ok(CommitOutcome::CartChanged);
         }
+        if failed(lines + 3) {
+            return Ok(CommitOutcome::TooManyOpenOrders);
+        }
         let codes: Vec<&str> = reasons.iter().map(code).collect();
         Err(StoreError::Internal(
             format!("checkout transaction cancelled: {codes:?}").into(),
         ))
     }
-}
-
-/// DynamoDB's `ClientRequestToken` (at most 36 characters) for one user's idempotency key.
-fn client_request_token(user: &UserId, key: &IdempotencyKey) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::new()
-        .chain_update(user.as_str())
-        .chain_update([0])
-        .chain_update(key.as_str())
-        .finalize();
-    digest.iter().take(18).map(|b| format!("{b:02x}")).collect()
 }
 
 impl ListOrders for DynamoStore {
@@ -386,6 +425,8 @@ impl ListOrders for DynamoStore {
             .expression_attribute_values(":pk", s(user_pk(user)))
             .expression_attribute_values(":prefix", s(ORDER_SK_PREFIX))
             .scan_index_forward(false)
+            // Read your own writes: a list right after a 201 must show the new order.
+            .consistent_read(true)
             .set_exclusive_start_key(start)
             .limit(page_fetch(limit))
             .send()
@@ -435,7 +476,9 @@ impl CancelOrder for DynamoStore {
         for line in &order.items {
             *restock.entry(line.product_id.as_str()).or_default() += i64::from(line.quantity);
         }
-        for _ in 0..=order.items.len() {
+        let mut counted = true;
+        // Each round settles at least one product or the counter, so this many always suffice.
+        for _ in 0..=order.items.len() + 1 {
             let cancelled_at = now_rfc3339();
             let mut items = vec![
                 TransactWriteItem::builder()
@@ -454,6 +497,18 @@ impl CancelOrder for DynamoStore {
                     )?)
                     .build(),
             ];
+            // The order no longer counts against the user's cap of open orders. An order placed
+            // before the counter existed finds it absent (or at 0): then it is left out.
+            if counted {
+                items.push(open_orders_change(
+                    &self.table,
+                    user,
+                    -1,
+                    "#open > :zero",
+                    None,
+                )?);
+            }
+            let first_line = items.len();
             let mut restocked: Vec<&str> = restock
                 .keys()
                 .copied()
@@ -469,7 +524,7 @@ impl CancelOrder for DynamoStore {
                     &[],
                 )?);
             }
-            let reasons = match self.transact(items, None).await? {
+            let reasons = match self.transact(items).await? {
                 Sent::Ok => {
                     let mut cancelled = order.clone();
                     cancelled.status = OrderStatus::Cancelled;
@@ -477,34 +532,30 @@ impl CancelOrder for DynamoStore {
                     return Ok(CancelOutcome::Cancelled(cancelled));
                 }
                 Sent::Cancelled(reasons) => reasons,
-                Sent::KeyMismatch | Sent::InProgress => {
-                    return Err(StoreError::Internal(
-                        "unexpected token error without a token".into(),
-                    ));
-                }
+                Sent::InProgress => return Ok(CancelOutcome::InProgress),
             };
-            if reasons
-                .first()
-                .is_some_and(|r| code(r) == "ConditionalCheckFailed")
-            {
+            let failed = |i: usize| {
+                reasons
+                    .get(i)
+                    .is_some_and(|r| code(r) == "ConditionalCheckFailed")
+            };
+            if failed(0) {
                 return Ok(CancelOutcome::NotPlaced);
             }
+            let counter_failed = counted && failed(1);
             let newly_gone: Vec<&str> = restocked
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| {
-                    reasons
-                        .get(i + 1)
-                        .is_some_and(|r| code(r) == "ConditionalCheckFailed")
-                })
+                .filter(|(i, _)| failed(first_line + i))
                 .map(|(_, id)| *id)
                 .collect();
-            if newly_gone.is_empty() {
+            if newly_gone.is_empty() && !counter_failed {
                 let codes: Vec<&str> = reasons.iter().map(code).collect();
                 return Err(StoreError::Internal(
                     format!("cancel transaction cancelled: {codes:?}").into(),
                 ));
             }
+            counted &= !counter_failed;
             gone.extend(newly_gone.into_iter().map(str::to_owned));
         }
         Err(StoreError::Internal(
