@@ -6,7 +6,7 @@
 use devkit::tokens::{DevIssuer, TokenSpec};
 use serde_json::Value;
 use shared::domain::{Precondition, ProductId};
-use shared::store::{DeleteProduct, StoreError};
+use shared::store::{CancelOrder, DeleteProduct, ListOrders, StoreError};
 use shared::{App, DynamoStore};
 use std::path::Path;
 
@@ -164,6 +164,20 @@ impl World {
         }
     }
 
+    /// Cancels the user's placed orders but the one `get-order` reads.
+    async fn cancel_open_orders(&self) -> Result<(), BoxError> {
+        let user = devkit::user(USER);
+        let page = self.app.store().list_orders(&user, None, 20).await?;
+        for order in page
+            .items
+            .iter()
+            .filter(|o| o.status == shared::domain::OrderStatus::Placed && o.id != self.order)
+        {
+            self.app.store().cancel_order(&user, order).await?;
+        }
+        Ok(())
+    }
+
     /// Resets what the previous invocation changed and returns the next event. Not timed.
     pub async fn next_event(&self, w: &Workload) -> Result<Value, BoxError> {
         let mut event = w.template.clone();
@@ -186,6 +200,9 @@ impl World {
             }
             "delete-cart-item" => devkit::add_to_cart(&self.app, USER, CUP, 2).await,
             "place-order" => {
+                // The previous invocation's order is cancelled, so the user stays under the cap
+                // of open orders (MAX_OPEN_ORDERS) however many invocations a round makes.
+                self.cancel_open_orders().await?;
                 devkit::add_to_cart(&self.app, USER, CUP, 2).await;
                 event["headers"]["idempotency-key"] =
                     Value::String(uuid::Uuid::new_v4().to_string());

@@ -10,18 +10,24 @@
 //!
 //! Only loopback addresses are used; every loop is bounded in time.
 //!
-//! Layout: `proxy` (DynamoDB fault proxy), `load` (shoppers and the request log), `checker`.
+//! Then the stall scenario: a checkout's transaction is held in flight while the same shopper
+//! checks out under another key and refills the cart; released, it must not order a line twice
+//! or lose one.
+//!
+//! Layout: `proxy` (DynamoDB fault proxy), `load` (shoppers and the request log), `checker`,
+//! `stall` (the held-checkout scenario).
 
 mod checker;
 mod load;
 mod proxy;
+mod stall;
 
 use clap::Parser;
 use devkit::Engine;
 use devkit::tokens::{DevIssuer, TokenSpec};
 use harness::fleet::{EnvFor, Fleet};
 use harness::front_door::FrontDoor;
-use proxy::{FaultKind, FaultLog, Faults, Proxy};
+use proxy::{FaultKind, FaultLog, Faults, Proxy, Stall};
 use shared::domain::{Precondition, ProductDraft, ProductId};
 use shared::store::{GetProducts, PutProduct};
 use shared::{App, Config, DynamoStore};
@@ -94,7 +100,10 @@ struct Args {
     /// Seconds of each 1/2/4-instance scaling run (0: skip them).
     #[arg(long, default_value_t = 15)]
     scale_secs: u64,
-    /// The CI run: 25 s of faults, no scaling runs.
+    /// Rounds of the stall scenario (a checkout held between its read and its write; 0: skip).
+    #[arg(long, default_value_t = 12)]
+    stall_rounds: usize,
+    /// The CI run: 25 s of faults, 6 stall rounds, no scaling runs.
     #[arg(long)]
     quick: bool,
 }
@@ -111,6 +120,8 @@ struct World {
     issuer: DevIssuer,
     initial: BTreeMap<String, i64>,
     products: Arc<Vec<String>>,
+    /// Parks the next checkout transaction of any place-order instance.
+    stall: Arc<Stall>,
 }
 
 async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<World, BoxError> {
@@ -139,6 +150,7 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
     }
     let issuer = DevIssuer::generate()?;
     let log = Arc::new(FaultLog::default());
+    let stall = Arc::new(Stall::default());
     let mut proxies: HashMap<(String, usize), Proxy> = HashMap::new();
     for (n, function) in functions().into_iter().enumerate() {
         for slot in 0..instances {
@@ -153,6 +165,7 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
                 faults,
                 seed,
                 log.clone(),
+                (function == "place-order").then(|| stall.clone()),
             )
             .await?;
             proxies.insert((function.to_owned(), slot), proxy);
@@ -201,6 +214,7 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         issuer,
         initial,
         products: Arc::new(products),
+        stall,
     })
 }
 
@@ -338,6 +352,7 @@ async fn main() {
     let mut args = Args::parse();
     if args.quick {
         args.duration = 25;
+        args.stall_rounds = args.stall_rounds.min(6);
         args.scale_secs = 0;
     }
     match run(args).await {
@@ -441,6 +456,32 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         );
     }
 
+    let mut stall_violations = 0;
+    if args.stall_rounds > 0 {
+        // Two instances at least: the second checkout runs while the first is held in the other.
+        let world = build_world(&args, args.instances.max(2), Faults::NONE).await?;
+        let found = stall::run(&world, args.stall_rounds).await;
+        println!(
+            "\n| stall scenario: a checkout held between its read and its write | {} rounds |",
+            args.stall_rounds
+        );
+        println!("|---|---|");
+        println!(
+            "| held checkouts that committed / answered 201 after re-pricing / other | {} / {} / {} |",
+            found.held_committed_stale, found.held_repriced, found.held_other
+        );
+        println!("| violations | {} |", found.violations.len());
+        for violation in &found.violations {
+            println!("VIOLATION [{}] {}", violation.rule, violation.detail);
+        }
+        stall_violations = found.violations.len();
+        let World { fleet, engine, .. } = world;
+        if let Ok(fleet) = Arc::try_unwrap(fleet) {
+            fleet.stop().await;
+        }
+        engine.shutdown().await;
+    }
+
     if args.scale_secs > 0 {
         println!("\n| instances per function | requests/s | p50 | p99 | 5xx |");
         println!("|---|---|---|---|---|");
@@ -481,5 +522,5 @@ async fn run(args: Args) -> Result<usize, BoxError> {
             "(2 cores run the shoppers, the front door, the engine and every instance: the figures show how load spreads, not AWS capacity.)"
         );
     }
-    Ok(violations.len())
+    Ok(violations.len() + stall_violations)
 }

@@ -6,6 +6,10 @@
 //! the engine, one dropped after the engine answered (the write happened, the caller never hears
 //! so), SIGKILL of the instance in the middle of a request (before one of its DynamoDB calls), and,
 //! for a `TransactWriteItems` that committed, SIGKILL of the instance before it can answer.
+//!
+//! Besides faults, a [`Stall`] shared by the proxies of one function parks the next
+//! `TransactWriteItems` any of them sees, until the scenario releases it: a request held between
+//! its read and its write, on purpose and deterministically.
 
 use harness::fleet::Instance;
 use http_body_util::{BodyExt, Full};
@@ -87,6 +91,47 @@ impl FaultLog {
     }
 }
 
+/// Parks the next `TransactWriteItems` through any proxy that shares it.
+#[derive(Default)]
+pub struct Stall {
+    armed: Mutex<Option<(Arc<tokio::sync::Notify>, tokio::sync::oneshot::Receiver<()>)>>,
+}
+
+/// An armed [`Stall`]: wait until a transaction is parked, then release it.
+pub struct Held {
+    reached: Arc<tokio::sync::Notify>,
+    release: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Stall {
+    /// Parks the next transaction; the returned [`Held`] says when and lets it go.
+    pub fn arm(&self) -> Held {
+        let reached = Arc::new(tokio::sync::Notify::new());
+        let (release, parked) = tokio::sync::oneshot::channel();
+        if let Ok(mut armed) = self.armed.lock() {
+            *armed = Some((reached.clone(), parked));
+        }
+        Held { reached, release }
+    }
+
+    fn take(&self) -> Option<(Arc<tokio::sync::Notify>, tokio::sync::oneshot::Receiver<()>)> {
+        self.armed.lock().ok()?.take()
+    }
+}
+
+impl Held {
+    /// Waits until the transaction is parked, up to `limit`; false when none arrived.
+    pub async fn reached(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.reached.notified())
+            .await
+            .is_ok()
+    }
+
+    pub fn release(self) {
+        let _ = self.release.send(());
+    }
+}
+
 type Client = hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
     Full<Bytes>,
@@ -101,6 +146,7 @@ struct State {
     function: String,
     slot: usize,
     instance: Arc<OnceLock<Arc<Instance>>>,
+    stall: Option<Arc<Stall>>,
 }
 
 /// A running proxy; its `endpoint()` is the instance's `AWS_ENDPOINT_URL_DYNAMODB`.
@@ -118,6 +164,7 @@ impl Proxy {
         faults: Faults,
         seed: u64,
         log: Arc<FaultLog>,
+        stall: Option<Arc<Stall>>,
     ) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -135,6 +182,7 @@ impl Proxy {
             function: function.to_owned(),
             slot,
             instance: instance.clone(),
+            stall,
         });
         tokio::spawn(async move {
             loop {
@@ -233,6 +281,11 @@ async fn handle(
     {
         record(FaultKind::KillMidRequest);
         return Err(Dropped);
+    }
+    if is_transaction && let Some((reached, release)) = state.stall.as_ref().and_then(|s| s.take())
+    {
+        reached.notify_one();
+        let _ = release.await;
     }
     let drop_after = hit(f.drop_after);
     let kill_after_commit = is_transaction && hit(f.kill_after_commit);

@@ -8,6 +8,11 @@
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+/// Every function's timeout: `Timeout` in `template.yaml`'s `Globals` (a test in `local/` keeps
+/// them equal). The local API and the harness give each invocation this deadline, as Lambda
+/// does; the functions answer 503 a margin before it ([`shared::http::within_budget`]).
+pub const FUNCTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Matches a route path such as `/products/{id}` against a concrete path, returning the path
 /// parameters, or `None` when it does not match. `{name+}` greedy parameters are not used here.
 pub fn match_route(route: &str, path: &str) -> Option<Vec<(String, String)>> {

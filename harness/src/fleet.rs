@@ -225,9 +225,21 @@ async fn supervise(
         instance
             .pid
             .store(child.id().unwrap_or(0), Ordering::SeqCst);
-        let _ = child.wait().await;
+        let timed_out = tokio::select! {
+            _ = child.wait() => false,
+            () = endpoint.timed_out() => {
+                // Lambda stops an environment whose invocation ran past its timeout.
+                instance.kill();
+                let _ = child.wait().await;
+                true
+            }
+        };
         instance.pid.store(0, Ordering::SeqCst);
         // Whatever the process held is lost with it: its caller hears so (API Gateway's 502).
-        endpoint.fail_held("the function instance died during the invocation");
+        endpoint.fail_held(if timed_out {
+            "Task timed out: the invocation ran past the function's timeout"
+        } else {
+            "the function instance died during the invocation"
+        });
     }
 }

@@ -90,6 +90,9 @@ struct State {
     queue: Queue,
     held: Held,
     dead: watch::Sender<bool>,
+    /// Set when an invocation outlived [`FUNCTION_TIMEOUT`]: the fleet then stops the process,
+    /// as Lambda stops an environment whose invocation timed out.
+    timed_out: watch::Sender<bool>,
     first_poll: Mutex<Option<Instant>>,
     arn: String,
     slot: Slot,
@@ -111,6 +114,7 @@ impl Endpoint {
             queue,
             held: Mutex::new(Some(HashMap::new())),
             dead: watch::channel(false).0,
+            timed_out: watch::channel(false).0,
             first_poll: Mutex::new(None),
             arn: format!("arn:aws:lambda:local:000000000000:function:{function}"),
             slot,
@@ -137,6 +141,12 @@ impl Endpoint {
             state,
             stop: Some(stop),
         })
+    }
+
+    /// Resolves once an invocation of this instance has run past [`FUNCTION_TIMEOUT`].
+    pub async fn timed_out(&self) {
+        let mut timed_out = self.state.timed_out.subscribe();
+        let _ = timed_out.wait_for(|t| *t).await;
     }
 
     /// When the process first polled `next` (its init was done), if it has.
@@ -189,8 +199,10 @@ fn reply(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     response
 }
 
-/// How long an invocation may run before the function is told its deadline passed.
-pub const DEADLINE: Duration = Duration::from_secs(30);
+/// How long an invocation may run: the template's `Timeout` (a test in `local/` keeps them equal).
+/// Each invocation gets its deadline (`Lambda-Runtime-Deadline-Ms`) from it, and one that is still
+/// running at the deadline has its process stopped, as Lambda does.
+pub const FUNCTION_TIMEOUT: Duration = devkit::apigw::FUNCTION_TIMEOUT;
 
 async fn serve(
     state: Arc<State>,
@@ -248,7 +260,7 @@ async fn serve(
 }
 
 /// `GET …/invocation/next`: the next invocation of this function, whenever there is one.
-async fn next(state: &State) -> Response<Full<Bytes>> {
+async fn next(state: &Arc<State>) -> Response<Full<Bytes>> {
     if let Ok(mut first) = state.first_poll.lock() {
         first.get_or_insert_with(Instant::now);
     }
@@ -284,7 +296,23 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or(0)
-        + DEADLINE.as_millis();
+        + FUNCTION_TIMEOUT.as_millis();
+    // Lambda's side of the deadline: an invocation still held when it passes is cut off.
+    {
+        let state = Arc::clone(state);
+        let request_id = request_id.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(FUNCTION_TIMEOUT).await;
+            let still_running = state
+                .held
+                .lock()
+                .ok()
+                .is_some_and(|h| h.as_ref().is_some_and(|h| h.contains_key(&request_id)));
+            if still_running {
+                let _ = state.timed_out.send(true);
+            }
+        });
+    }
     let mut response = reply(StatusCode::OK, body);
     let headers = response.headers_mut();
     let values = [

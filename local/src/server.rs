@@ -3,7 +3,9 @@
 //! For each request it resolves the route, builds the payload-2.0 event API Gateway would send,
 //! turns it into a `lambda_http::Request` the way the Lambda runtime does, and awaits the
 //! function's own handler. Like API Gateway, it answers unknown routes itself and caps bodies
-//! (10 MiB); a handler that panicked becomes a 502, as a failed Lambda invocation does.
+//! (10 MiB); a handler that panicked becomes a 502, as a failed Lambda invocation does. Each
+//! invocation gets Lambda's deadline (`FUNCTION_TIMEOUT`, the template's `Timeout`) in its context,
+//! and one still running at it is cut off with API Gateway's bare 500, as on AWS.
 
 use crate::routes::{self, Resolved};
 use devkit::apigw::Call;
@@ -149,6 +151,12 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
         }
     };
     let mut context = lambda_http::Context::default();
+    // The deadline Lambda would set: the functions budget their DynamoDB calls against it.
+    let deadline = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        + devkit::apigw::FUNCTION_TIMEOUT.as_millis();
+    context.deadline = u64::try_from(deadline).unwrap_or(u64::MAX);
     context.request_id = request
         .request_context_ref()
         .and_then(|c| match c {
@@ -166,8 +174,21 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
             Ok::<_, std::convert::Infallible>(function.invoke(&state.app, &state.auth, req).await)
         };
         shared::telemetry::observe(request, &handler).await
-    })
-    .await;
+    });
+    // Lambda's side of the deadline: an invocation still running at it is cut off, and the
+    // client gets API Gateway's bare error (the functions answer 503 before it, so this is a
+    // backstop that shows a budget bug locally as it would show on AWS).
+    let invoked = match tokio::time::timeout(devkit::apigw::FUNCTION_TIMEOUT, invoked).await {
+        Ok(invoked) => invoked,
+        Err(_) => {
+            tracing::error!(function = route.function.binary(), "the function timed out");
+            let mut response = hyper::Response::new(Full::new(Bytes::from_static(
+                br#"{"message":"Internal Server Error"}"#,
+            )));
+            *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            return response;
+        }
+    };
     match invoked {
         Ok(Ok(response)) => into_http(response),
         Ok(Err(never)) => match never {},

@@ -229,3 +229,40 @@ async fn the_local_engine_creates_that_table() {
         Some(schema::TTL_ATTRIBUTE)
     );
 }
+
+/// The local API and the harness give each invocation the deadline Lambda would: the template's
+/// `Timeout`. The functions answer a margin before it.
+#[test]
+fn the_function_timeout_is_the_templates() {
+    let t = template();
+    let timeout = t["Globals"]["Function"]["Timeout"]
+        .as_i64()
+        .expect("Globals.Function.Timeout");
+    assert_eq!(
+        u64::try_from(timeout).ok(),
+        Some(devkit::apigw::FUNCTION_TIMEOUT.as_secs())
+    );
+    assert!(devkit::apigw::FUNCTION_TIMEOUT > shared::http::DEADLINE_MARGIN * 4);
+}
+
+/// A deployed stack checks the audience: the parameter has no default and may not be empty.
+#[test]
+fn the_audience_is_required_when_deployed() {
+    let t = template();
+    let audience = &t["Parameters"]["JwtAudience"];
+    assert!(
+        audience["Default"].is_badvalue(),
+        "JwtAudience must have no default"
+    );
+    assert_eq!(audience["MinLength"].as_i64(), Some(1));
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    for var in [
+        "JWT_AUDIENCE",
+        "MAX_OPEN_ORDERS",
+        "JWKS_MAX_AGE_SECS",
+        "ADMIN_SCOPE",
+        "ADMIN_GROUP",
+    ] {
+        assert!(!env[var].is_badvalue(), "{var} is passed to the functions");
+    }
+}
