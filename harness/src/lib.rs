@@ -7,12 +7,16 @@
 //! - [`fleet`]: the instances of every function: start, watch, kill (SIGKILL) and replace them.
 //! - [`front_door`]: API Gateway's part: an HTTP server that maps the template's routes to
 //!   payload-2.0 events and hands each to its function's queue.
+//! - [`tls`]: a throwaway CA per run, and TLS in front of the engine and the issuer's key set.
+//! - [`jwks`]: the development issuer's key set served over HTTP on loopback.
 //!
 //! The route table comes from `local::routes`, the one place routes are declared.
 
 pub mod fleet;
 pub mod front_door;
+pub mod jwks;
 pub mod runtime;
+pub mod tls;
 
 /// Where `cargo build --release` puts the binaries of this workspace.
 pub fn release_dir() -> std::path::PathBuf {

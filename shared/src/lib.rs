@@ -59,7 +59,7 @@ impl App<DynamoStore> {
     /// opens its connection.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
-        let store = DynamoStore::from_env(config.table_name()).await;
+        let store = DynamoStore::from_env(config.table_name()).await?;
         // `OPEN_CONNECTION_AT_INIT=false` skips it (for measuring its effect with the bench).
         if std::env::var("OPEN_CONNECTION_AT_INIT").map_or(true, |v| v != "false") {
             store.open_connection().await;

@@ -12,6 +12,7 @@ pub mod vars {
     pub const ADMIN_SCOPE: &str = "ADMIN_SCOPE";
     pub const JWT_HS256_SECRET: &str = "JWT_HS256_SECRET";
     pub const JWKS_MAX_AGE_SECS: &str = "JWKS_MAX_AGE_SECS";
+    pub const JWKS_CA_BUNDLE: &str = "JWKS_CA_BUNDLE";
 }
 
 /// Default admin group (`cognito:groups`), used when `ADMIN_GROUP` is not set at all.
@@ -62,6 +63,8 @@ pub struct AuthConfig {
     pub(super) fetch_timeout: std::time::Duration,
     /// A fetched key set older than this is fetched again before it verifies another token.
     pub(super) max_age: std::time::Duration,
+    /// `JWKS_CA_BUNDLE`'s PEM: the only authorities trusted for `JWKS_URL` when set.
+    pub(super) ca_bundle: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -159,12 +162,25 @@ impl AuthConfig {
                     )
                 })?,
         };
+        let ca_bundle = get(vars::JWKS_CA_BUNDLE)
+            .map(|path| {
+                std::fs::read(&path).map_err(|e| {
+                    invalid(
+                        vars::JWKS_CA_BUNDLE,
+                        format!(
+                            "cannot read {path}: {e}; point it at the PEM file of your issuer's CA"
+                        ),
+                    )
+                })
+            })
+            .transpose()?;
         Ok(Self {
             issuer,
             keys,
             audiences,
             admin_group,
             admin_scope,
+            ca_bundle,
             hs256_secret,
             refetch_interval: super::keys::REFETCH_INTERVAL,
             fetch_timeout: super::keys::FETCH_TIMEOUT,

@@ -126,6 +126,7 @@ impl Authenticator {
                 config.refetch_interval,
                 config.fetch_timeout,
                 config.max_age,
+                config.ca_bundle.as_deref(),
             )
             .await
             .map_err(|e| ConfigError::Invalid {

@@ -387,13 +387,17 @@ pub struct DynamoStore {
 
 impl DynamoStore {
     /// Builds a client from the standard AWS settings of the environment (region, credentials,
-    /// `AWS_ENDPOINT_URL_DYNAMODB`), trusting Amazon's roots (see [`http_client`]). Call once per
-    /// process, before the handler loop.
-    pub async fn from_env(table: &str) -> Self {
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_CA_BUNDLE`), trusting Amazon's roots unless told
+    /// otherwise (see [`http_client`]). Call once per process, before the handler loop. Fails
+    /// only on an `AWS_CA_BUNDLE` that cannot be read or holds no certificate.
+    pub async fn from_env(table: &str) -> Result<Self, crate::ConfigError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
-        let http = http_client(endpoint.as_deref(), region.as_deref());
+        let bundle = var(CA_BUNDLE)
+            .map(|path| read_ca_bundle(&path))
+            .transpose()?;
+        let http = http_client(endpoint.as_deref(), region.as_deref(), bundle);
         // On Lambda the credentials and the region are in the environment: the client is built
         // from them directly. The SDK's full loader (profile files, SSO, instance metadata, …)
         // would find the same values after work the bench measured in every cold start; it
@@ -411,20 +415,20 @@ impl DynamoStore {
             if let Some(endpoint) = endpoint {
                 config = config.endpoint_url(endpoint);
             }
-            return Self {
+            return Ok(Self {
                 client: Client::from_conf(config.build()),
                 table: table.to_owned(),
-            };
+            });
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .timeout_config(timeouts())
             .http_client(http)
             .load()
             .await;
-        Self {
+        Ok(Self {
             client: Client::new(&sdk),
             table: table.to_owned(),
-        }
+        })
     }
 
     /// A client for a local engine at `endpoint` (e.g. `http://127.0.0.1:8000`), with throwaway
@@ -481,10 +485,35 @@ impl DynamoStore {
 /// Root CA G2), which every DynamoDB endpoint's certificate chains to.
 const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
 
+/// The AWS SDKs' setting for a PEM file of the authorities to trust for AWS endpoints. Here it
+/// replaces every other root: one named file, read once at init, no directory scan.
+pub const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+
+/// Reads and checks a PEM bundle at start-up: the SDK parses it only when it opens its first
+/// connection, and panics on a bad one.
+pub fn read_ca_bundle(path: &str) -> Result<Vec<u8>, crate::ConfigError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let invalid = |why: String| crate::ConfigError::Invalid {
+        var: CA_BUNDLE,
+        why,
+    };
+    let pem = std::fs::read(path)
+        .map_err(|e| invalid(format!("cannot read {path}: {e}; point it at a PEM file")))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("{path} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid(format!("{path} holds no PEM certificate")));
+    }
+    Ok(pem)
+}
+
 /// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots,
-/// unless `endpoint` overrides DynamoDB's with an `https` URL or `region` is in the China
-/// partition (`cn-*`, whose endpoints are certified by other authorities): those keep the
-/// platform store.
+/// unless `AWS_CA_BUNDLE` names the authorities to trust instead (an emulator behind TLS with its
+/// own CA, as the bench and the chaos run use), or `endpoint` overrides DynamoDB's with an `https`
+/// URL or `region` is in the China partition (`cn-*`, whose endpoints are certified by other
+/// authorities): those keep the platform store.
 ///
 /// Why: the default client loads the platform's whole certificate store during init: every file
 /// of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all come
@@ -494,12 +523,13 @@ const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem")
 fn http_client(
     endpoint: Option<&str>,
     region: Option<&str>,
+    bundle: Option<Vec<u8>>,
 ) -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    let trust = if platform_roots(endpoint, region) {
-        TrustStore::default()
-    } else {
-        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES)
+    let trust = match bundle {
+        Some(pem) => TrustStore::empty().with_pem_certificate(pem),
+        None if platform_roots(endpoint, region) => TrustStore::default(),
+        None => TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES),
     };
     let context = TlsContext::builder()
         .with_trust_store(trust)
