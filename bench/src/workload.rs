@@ -35,6 +35,9 @@ pub struct Workload {
     pub describe: &'static str,
 }
 
+/// The table the bench and the artifact check create in their engine.
+pub const TABLE: &str = "bench";
+
 /// The DynamoDB key of the item the storage floor reads (`PK`, `SK`): the product
 /// `GET /products/{id}` reads in its event.
 pub fn storage_floor_key() -> (String, String) {

@@ -308,3 +308,38 @@ pub async fn cancel_all(app: &App<DynamoStore>, sub: &str) {
             .expect("the engine accepts the cancel");
     }
 }
+
+/// Sends one DynamoDB call (`operation`, e.g. `"GetItem"`, with its JSON body) straight to the
+/// engine, bypassing the store: for tests that must see or shape an item the way no function
+/// would (an item from an older version of the code, a counter's raw value). Panics on a failure.
+pub async fn engine_call(
+    engine: &Engine,
+    operation: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<hyper::body::Bytes>>();
+    let request = hyper::Request::post(engine.endpoint())
+        .header("content-type", "application/x-amz-json-1.0")
+        .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
+        // The engine checks that a request is signed, not the signature.
+        .header("x-amz-date", "20260101T000000Z")
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=local/20260101/local/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
+        )
+        .body(Full::new(hyper::body::Bytes::from(body.to_string())))
+        .expect("a valid request");
+    let response = client.request(request).await.expect("the engine answers");
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the engine's body")
+        .to_bytes();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert!(status.is_success(), "{operation} failed: {status} {value}");
+    value
+}

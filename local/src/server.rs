@@ -34,6 +34,7 @@ pub struct State {
     pub app: App<DynamoStore>,
     pub auth: Arc<Authenticator>,
     pub jwks: Option<String>,
+    pub cors: crate::cors::Cors,
 }
 
 /// Where the local API serves the development issuer's public keys.
@@ -81,7 +82,22 @@ async fn handle(
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
     let path = req.uri().path().to_owned();
-    let response = route(state, peer, req).await;
+    let origin = req
+        .headers()
+        .get(hyper::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // API Gateway answers a CORS preflight itself, for any path, without calling a function.
+    if method == "OPTIONS" && crate::cors::Cors::is_preflight(req.headers()) {
+        let mut response = hyper::Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = hyper::StatusCode::NO_CONTENT;
+        *response.headers_mut() = state.cors.preflight(req.headers());
+        tracing::info!("{method} {path} -> 204 (CORS preflight)");
+        return Ok(response);
+    }
+    let cors = state.cors.clone();
+    let mut response = route(state, peer, req).await;
+    cors.decorate(origin.as_deref(), response.headers_mut());
     tracing::info!(
         "{method} {path} -> {} ({:.1} ms)",
         response.status().as_u16(),
@@ -178,9 +194,12 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
     // Lambda's side of the deadline: an invocation still running at it is cut off, and the
     // client gets API Gateway's bare error (the functions answer 503 before it, so this is a
     // backstop that shows a budget bug locally as it would show on AWS).
+    let abort = invoked.abort_handle();
     let invoked = match tokio::time::timeout(devkit::apigw::FUNCTION_TIMEOUT, invoked).await {
         Ok(invoked) => invoked,
         Err(_) => {
+            // Lambda stops the invocation: nothing of it runs on after the answer.
+            abort.abort();
             tracing::error!(function = route.function.binary(), "the function timed out");
             let mut response = hyper::Response::new(Full::new(Bytes::from_static(
                 br#"{"message":"Internal Server Error"}"#,

@@ -169,3 +169,58 @@ async fn a_cancel_still_in_progress_is_409_and_the_retry_cancels_once() {
     assert_eq!(cancel(&t, "alice", &order.id).await.status(), 200);
     assert_eq!(stock_of(&t.app, "p1").await, Some(10), "restored once");
 }
+
+/// The open-order count of `sub`, read straight from the engine (0 when there is no counter).
+async fn open_orders(t: &devkit::TestApp, sub: &str) -> i64 {
+    let item = devkit::engine_call(
+        &t.engine,
+        "GetItem",
+        serde_json::json!({
+            "TableName": t.app.store().table(),
+            "Key": {"PK": {"S": format!("USER#{sub}")}, "SK": {"S": "OPEN_ORDERS"}},
+            "ConsistentRead": true,
+        }),
+    )
+    .await;
+    item["Item"]["open_orders"]["N"]
+        .as_str()
+        .map_or(0, |n| n.parse().expect("a number"))
+}
+
+/// A cancel gives back the place its order took in the open-order count, once; an order placed
+/// before the counter existed took none and gives none back, so the cap never loosens.
+#[tokio::test]
+async fn cancels_give_back_exactly_the_places_their_orders_took() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let old = place_order(&t.app, "alice", &[("p1", 1)]).await;
+    let new = place_order(&t.app, "alice", &[("p1", 1)]).await;
+    assert_eq!(open_orders(&t, "alice").await, 2);
+    // Make `old` an order from before the counter: it never took a place.
+    devkit::engine_call(
+        &t.engine,
+        "UpdateItem",
+        serde_json::json!({
+            "TableName": t.app.store().table(),
+            "Key": {"PK": {"S": "USER#alice"}, "SK": {"S": format!("ORDER#{}", old.id)}},
+            "UpdateExpression": "REMOVE counts_open",
+        }),
+    )
+    .await;
+    let response = cancel(&t, "alice", &old.id).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body_json(&response)["status"], "cancelled");
+    assert_eq!(stock_of(&t.app, "p1").await, Some(9), "its stock came back");
+    assert_eq!(open_orders(&t, "alice").await, 2, "it gave back no place");
+    assert_eq!(cancel(&t, "alice", &old.id).await.status(), 200);
+    assert_eq!(open_orders(&t, "alice").await, 2);
+    assert_eq!(cancel(&t, "alice", &new.id).await.status(), 200);
+    assert_eq!(
+        open_orders(&t, "alice").await,
+        1,
+        "the new one gave its place back"
+    );
+    assert_eq!(cancel(&t, "alice", &new.id).await.status(), 200);
+    assert_eq!(open_orders(&t, "alice").await, 1, "once");
+    assert_eq!(stock_of(&t.app, "p1").await, Some(10));
+}

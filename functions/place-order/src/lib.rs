@@ -4,13 +4,15 @@
 //! Round trips: one BatchGetItem (the cart and the key's record together; a replay ends here), one
 //! BatchGetItem (the cart's products), and one TransactWriteItems that takes every line's stock
 //! (only if it stays at or above 0 and the price is still the one charged), writes the order,
-//! deletes the cart (only if unchanged since it was read) and records the key with the response.
-//! All or nothing: a failed attempt leaves nothing behind that could block a retry.
+//! empties the cart (only if unchanged since it was read), records the key with the response and
+//! counts the order against the user's cap of open orders (`MAX_OPEN_ORDERS`). All or nothing: a
+//! failed attempt leaves nothing behind that could block a retry.
 //!
 //! Idempotency: the same key and request get the original status and body again (with
-//! `Idempotent-Replayed: true`); the same key with a different request is 422; a retry while the
-//! first attempt is still committing is 409 with `Retry-After`. Keys belong to their user and
-//! expire after 24 hours (the table's TTL).
+//! `Idempotent-Replayed: true`), also when two arrive at once (the loser finds the winner's record);
+//! the same key with a different request is 422; 409 with `Retry-After` when DynamoDB still runs an
+//! earlier attempt of the same transaction, or the cart kept changing. Keys belong to their user
+//! and expire after 24 hours (the table's TTL).
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -142,7 +144,7 @@ async fn respond<S: Checkout + GetProducts + Sync>(
                 return Err(ApiError::Conflict {
                     kind: "too-many-open-orders",
                     detail: format!(
-                        "you already hold {cap} placed orders, the most allowed: cancel one, or wait until one is fulfilled"
+                        "you already hold {cap} placed orders, the most allowed: cancel one to place another"
                     ),
                     extra: Some(Map::from_iter([("max_open_orders".to_owned(), json!(cap))])),
                     retry_after: None,

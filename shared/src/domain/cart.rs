@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 /// Largest quantity of one product in a cart.
 pub const MAX_QUANTITY: u32 = 99;
 /// Most distinct products in one cart. Checkout writes one stock update per line plus the order,
-/// the cart delete and the idempotency record in a single DynamoDB transaction (at most 100
-/// actions), so a full cart takes 53: it always checks out in one transaction, with room to spare.
+/// the cart update, the idempotency record and the open-order counter in a single DynamoDB
+/// transaction (at most 100 actions), so a full cart takes 54: it always checks out in one
+/// transaction, with room to spare.
 pub const MAX_CART_LINES: usize = 50;
 
 /// A validated quantity, from `{"quantity": 1..=99}`.
@@ -54,8 +55,9 @@ impl Quantity {
     }
 }
 
-/// A stored cart: product id → quantity, and a version that grows with every change (checkout
-/// deletes the cart only if it is still the version it priced).
+/// A stored cart: product id → quantity, and a version that grows with every change and never
+/// repeats (checkout empties the cart, never deletes it, and only if it is still the version it
+/// priced).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cart {
     pub lines: BTreeMap<String, u32>,

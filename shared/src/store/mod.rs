@@ -266,7 +266,7 @@ pub trait RemoveCartLine {
 pub struct CheckoutPlan<'a> {
     pub user: &'a UserId,
     pub key: &'a IdempotencyKey,
-    /// The cart version that was priced; the cart is deleted only if it is still this version.
+    /// The cart version that was priced; the cart is emptied only if it is still this version.
     pub cart_version: u64,
     /// Each line's product loses `quantity` stock, only if its price is still `unit_price`.
     pub order: &'a Order,

@@ -34,6 +34,10 @@ struct OrderItem {
     entity: String,
     #[serde(flatten)]
     order: Order,
+    /// `true` on every order placed since the open-order counter exists: its cancel gives the
+    /// place back. Absent on older orders, whose cancel must not (they never took one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    counts_open: Option<bool>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -260,7 +264,7 @@ impl Checkout for DynamoStore {
     async fn commit_checkout(&self, plan: &CheckoutPlan<'_>) -> Result<CommitOutcome, StoreError> {
         let order = plan.order;
         let now = epoch_secs();
-        let mut items = Vec::with_capacity(order.items.len() + 3);
+        let mut items = Vec::with_capacity(order.items.len() + 4);
         for line in &order.items {
             items.push(stock_update(
                 &self.table,
@@ -278,6 +282,7 @@ impl Checkout for DynamoStore {
             sk: format!("{ORDER_SK_PREFIX}{}", order.id),
             entity: "order".into(),
             order: order.clone(),
+            counts_open: Some(true),
         })?;
         items.push(
             TransactWriteItem::builder()
@@ -476,30 +481,45 @@ impl CancelOrder for DynamoStore {
         for line in &order.items {
             *restock.entry(line.product_id.as_str()).or_default() += i64::from(line.quantity);
         }
+        // Whether the order took a place in the open-order counter (the order item says; assumed
+        // until its condition says otherwise), and whether to give it back (skipped only if the
+        // counter is already at 0, which a consistent table never shows).
         let mut counted = true;
-        // Each round settles at least one product or the counter, so this many always suffice.
-        for _ in 0..=order.items.len() + 1 {
+        let mut decrement = true;
+        let mut learned_counted = false;
+        // Each round settles at least one product, the counter or the marker, so this many suffice.
+        for _ in 0..=order.items.len() + 2 {
             let cancelled_at = now_rfc3339();
+            let marker = if counted {
+                "#status = :placed AND #counts = :yes"
+            } else {
+                "#status = :placed AND attribute_not_exists(#counts)"
+            };
+            let mut update = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(order_key(user, &order.id)?))
+                .update_expression("SET #status = :cancelled, #cancelled_at = :now")
+                .condition_expression(marker)
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#cancelled_at", "cancelled_at")
+                .expression_attribute_names("#counts", "counts_open")
+                .expression_attribute_values(":cancelled", s("cancelled"))
+                .expression_attribute_values(":placed", s("placed"))
+                .expression_attribute_values(":now", s(cancelled_at.clone()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
+            if counted {
+                update = update.expression_attribute_values(":yes", AttributeValue::Bool(true));
+            }
             let mut items = vec![
                 TransactWriteItem::builder()
-                    .update(build(
-                        Update::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(order_key(user, &order.id)?))
-                            .update_expression("SET #status = :cancelled, #cancelled_at = :now")
-                            .condition_expression("#status = :placed")
-                            .expression_attribute_names("#status", "status")
-                            .expression_attribute_names("#cancelled_at", "cancelled_at")
-                            .expression_attribute_values(":cancelled", s("cancelled"))
-                            .expression_attribute_values(":placed", s("placed"))
-                            .expression_attribute_values(":now", s(cancelled_at.clone()))
-                            .build(),
-                    )?)
+                    .update(build(update.build())?)
                     .build(),
             ];
-            // The order no longer counts against the user's cap of open orders. An order placed
-            // before the counter existed finds it absent (or at 0): then it is left out.
-            if counted {
+            // The order no longer counts against the user's cap of open orders.
+            let counter_at = items.len();
+            if counted && decrement {
                 items.push(open_orders_change(
                     &self.table,
                     user,
@@ -540,9 +560,26 @@ impl CancelOrder for DynamoStore {
                     .is_some_and(|r| code(r) == "ConditionalCheckFailed")
             };
             if failed(0) {
-                return Ok(CancelOutcome::NotPlaced);
+                let still_placed = reasons[0]
+                    .item()
+                    .and_then(|item| item.get("status"))
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|status| status == "placed");
+                if !still_placed {
+                    return Ok(CancelOutcome::NotPlaced);
+                }
+                // Placed, but the marker is not what was assumed: an order from before the
+                // counter (or after it, on the second try). Try once with the other condition.
+                if learned_counted {
+                    return Err(StoreError::Internal(
+                        "cancel: the order's open-order marker changed between attempts".into(),
+                    ));
+                }
+                learned_counted = true;
+                counted = !counted;
+                continue;
             }
-            let counter_failed = counted && failed(1);
+            let counter_failed = counted && decrement && failed(counter_at);
             let newly_gone: Vec<&str> = restocked
                 .iter()
                 .enumerate()
@@ -555,7 +592,7 @@ impl CancelOrder for DynamoStore {
                     format!("cancel transaction cancelled: {codes:?}").into(),
                 ));
             }
-            counted &= !counter_failed;
+            decrement &= !counter_failed;
             gone.extend(newly_gone.into_iter().map(str::to_owned));
         }
         Err(StoreError::Internal(

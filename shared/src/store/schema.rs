@@ -4,7 +4,8 @@
 //! |-------------|----------------|----------------------|------------|--------|------------------|
 //! | product     | `PRODUCT#<id>` | `PRODUCT`            | `PRODUCTS` | `<id>` | `entity`="product", `id`, `name`, `description`, `price`, `currency`, `stock`, `version`, `updated_at`, `etag` |
 //! | cart        | `USER#<sub>`   | `CART`               |            |        | `entity`="cart", `lines` (map product id → quantity), `version`, `updated_at` |
-//! | order       | `USER#<sub>`   | `ORDER#<order id>`   |            |        | `entity`="order", `id`, `items` (list of lines), `total`, `currency`, `status`, `created_at`, `cancelled_at` |
+//! | order       | `USER#<sub>`   | `ORDER#<order id>`   |            |        | `entity`="order", `id`, `items` (list of lines), `total`, `currency`, `status`, `created_at`, `cancelled_at`, `counts_open` |
+//! | open orders | `USER#<sub>`   | `OPEN_ORDERS`        |            |        | `entity`="open-orders", `open_orders` (placed orders that count against `MAX_OPEN_ORDERS`) |
 //! | idempotency | `USER#<sub>`   | `IDEMPOTENCY#<key>`  |            |        | `entity`="idempotency", `fingerprint`, `status`, `body`, `location`, `expires_at` (TTL) |
 //!
 //! - Point reads and writes of a product use the base table key (one item per partition).
