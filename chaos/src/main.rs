@@ -103,6 +103,9 @@ struct Args {
     /// Rounds of the stall scenario (a checkout held between its read and its write; 0: skip).
     #[arg(long, default_value_t = 12)]
     stall_rounds: usize,
+    /// Plain HTTP to DynamoDB and the key set instead of TLS (for A/B runs; TLS is what AWS uses).
+    #[arg(long)]
+    plain: bool,
     /// The CI run: 25 s of faults, 6 stall rounds, no scaling runs.
     #[arg(long)]
     quick: bool,
@@ -122,6 +125,8 @@ struct World {
     products: Arc<Vec<String>>,
     /// Parks the next checkout transaction of any place-order instance.
     stall: Arc<Stall>,
+    /// The run's throwaway CA (kept for its PEM file), unless `--plain`.
+    _tls: Option<harness::tls::TestCa>,
 }
 
 async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<World, BoxError> {
@@ -149,6 +154,24 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         products.push(id);
     }
     let issuer = DevIssuer::generate()?;
+    // TLS as on AWS: the fault proxies speak it, and the key set is fetched over it, with the
+    // run's throwaway CA trusted through one PEM file.
+    let tls = if args.plain {
+        None
+    } else {
+        Some(harness::tls::TestCa::generate(
+            &harness::release_dir().join("../harness-tls"),
+        )?)
+    };
+    let jwks_plain = harness::jwks::serve(issuer.jwks().to_string()).await?;
+    let jwks_url = match &tls {
+        Some(tls) => format!(
+            "https://{}/.well-known/jwks.json",
+            tls.terminate(jwks_plain).await?
+        ),
+        None => format!("http://{jwks_plain}/.well-known/jwks.json"),
+    };
+    let bundle = tls.as_ref().map(|t| t.bundle().display().to_string());
     let log = Arc::new(FaultLog::default());
     let stall = Arc::new(Stall::default());
     let mut proxies: HashMap<(String, usize), Proxy> = HashMap::new();
@@ -158,15 +181,16 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
                 .seed
                 .wrapping_mul(1_000_003)
                 .wrapping_add((n * 64 + slot) as u64);
-            let proxy = Proxy::start(
-                &engine.endpoint(),
+            let proxy = Proxy::start(proxy::Setup {
+                engine: &engine.endpoint(),
                 function,
                 slot,
                 faults,
                 seed,
-                log.clone(),
-                (function == "place-order").then(|| stall.clone()),
-            )
+                log: log.clone(),
+                stall: (function == "place-order").then(|| stall.clone()),
+                tls: tls.as_ref().map(harness::tls::TestCa::acceptor),
+            })
             .await?;
             proxies.insert((function.to_owned(), slot), proxy);
         }
@@ -175,7 +199,6 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         .iter()
         .map(|(k, p)| (k.clone(), p.endpoint()))
         .collect();
-    let jwks = issuer.jwks().to_string();
     let env_for: EnvFor = Arc::new(move |function, slot| {
         let endpoint = endpoints
             .get(&(function.to_owned(), slot))
@@ -188,9 +211,14 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
             ("AWS_ACCESS_KEY_ID", "local".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
             ("JWT_ISSUER", devkit::tokens::DEV_ISSUER.to_owned()),
-            ("JWKS_JSON", jwks.clone()),
+            ("JWKS_URL", jwks_url.clone()),
         ]
         .into_iter()
+        .chain(
+            bundle
+                .iter()
+                .flat_map(|b| [("AWS_CA_BUNDLE", b.clone()), ("JWKS_CA_BUNDLE", b.clone())]),
+        )
         .map(|(k, v)| (k.to_owned(), v))
         .collect()
     });
@@ -215,6 +243,7 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
         initial,
         products: Arc::new(products),
         stall,
+        _tls: tls,
     })
 }
 
@@ -384,11 +413,12 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         kill_mid_request: args.kill_mid_request,
     };
     eprintln!(
-        "chaos: seed {}, {} shoppers, {} instances × {} functions, {} s with faults {faults:?}, a random kill every ~{} ms",
+        "chaos: seed {}, {} shoppers, {} instances × {} functions, {} to DynamoDB and the key set, {} s with faults {faults:?}, a random kill every ~{} ms",
         args.seed,
         args.users,
         args.instances,
         functions.len(),
+        if args.plain { "plain HTTP" } else { "TLS" },
         args.duration,
         args.kill_every_ms
     );
@@ -424,6 +454,10 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         args.seed, args.duration, args.instances
     );
     println!("|---|---|");
+    println!(
+        "| transport to DynamoDB and the key set | {} |",
+        if args.plain { "plain HTTP" } else { "TLS" }
+    );
     println!("| requests | {} |", records.len());
     println!(
         "| 2xx / 4xx / 5xx / no answer | {} / {} / {} / {} |",

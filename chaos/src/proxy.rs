@@ -91,31 +91,59 @@ impl FaultLog {
     }
 }
 
-/// Parks the next `TransactWriteItems` through any proxy that shares it.
+/// Parks the next `TransactWriteItems` through any proxy that shares it, until released. A
+/// resend of that same transaction (the SDK's, after its 2 s attempt timeout, with the same
+/// `ClientRequestToken`) is parked too, so a slow round cannot slip the transaction through early.
 #[derive(Default)]
 pub struct Stall {
-    armed: Mutex<Option<(Arc<tokio::sync::Notify>, tokio::sync::oneshot::Receiver<()>)>>,
+    armed: Mutex<Option<Armed>>,
+    /// The parked transaction's token and the release signal, once one is parked.
+    parked: Mutex<Option<(Option<String>, tokio::sync::watch::Receiver<bool>)>>,
 }
 
-/// An armed [`Stall`]: wait until a transaction is parked, then release it.
+struct Armed {
+    reached: Arc<tokio::sync::Notify>,
+    released: tokio::sync::watch::Receiver<bool>,
+}
+
+/// An armed [`Stall`]: wait until a transaction is parked, then release it. Dropping it
+/// releases too.
 pub struct Held {
     reached: Arc<tokio::sync::Notify>,
-    release: tokio::sync::oneshot::Sender<()>,
+    release: tokio::sync::watch::Sender<bool>,
 }
 
 impl Stall {
     /// Parks the next transaction; the returned [`Held`] says when and lets it go.
     pub fn arm(&self) -> Held {
         let reached = Arc::new(tokio::sync::Notify::new());
-        let (release, parked) = tokio::sync::oneshot::channel();
+        let (release, released) = tokio::sync::watch::channel(false);
         if let Ok(mut armed) = self.armed.lock() {
-            *armed = Some((reached.clone(), parked));
+            *armed = Some(Armed {
+                reached: reached.clone(),
+                released,
+            });
+        }
+        if let Ok(mut parked) = self.parked.lock() {
+            *parked = None;
         }
         Held { reached, release }
     }
 
-    fn take(&self) -> Option<(Arc<tokio::sync::Notify>, tokio::sync::oneshot::Receiver<()>)> {
-        self.armed.lock().ok()?.take()
+    /// What a transaction with `token` must wait for, if anything.
+    fn intercept(&self, token: Option<String>) -> Option<tokio::sync::watch::Receiver<bool>> {
+        if let Some(armed) = self.armed.lock().ok()?.take() {
+            armed.reached.notify_one();
+            if let Ok(mut parked) = self.parked.lock() {
+                *parked = Some((token, armed.released.clone()));
+            }
+            return Some(armed.released);
+        }
+        let parked = self.parked.lock().ok()?;
+        match parked.as_ref() {
+            Some((Some(held), released)) if token.as_ref() == Some(held) => Some(released.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -128,7 +156,13 @@ impl Held {
     }
 
     pub fn release(self) {
-        let _ = self.release.send(());
+        let _ = self.release.send(true);
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.release.send(true);
     }
 }
 
@@ -152,20 +186,39 @@ struct State {
 /// A running proxy; its `endpoint()` is the instance's `AWS_ENDPOINT_URL_DYNAMODB`.
 pub struct Proxy {
     pub addr: std::net::SocketAddr,
+    /// Whether it speaks TLS (with the run's throwaway CA), as DynamoDB does.
+    tls: bool,
     /// Set once the fleet has started the instance this proxy serves.
     pub instance: Arc<OnceLock<Arc<Instance>>>,
 }
 
+/// Where a proxy forwards, whom it serves, and what it does on the way.
+pub struct Setup<'a> {
+    /// The engine's `http://` endpoint.
+    pub engine: &'a str,
+    pub function: &'a str,
+    pub slot: usize,
+    pub faults: Faults,
+    /// Seeds this proxy's fault schedule.
+    pub seed: u64,
+    pub log: Arc<FaultLog>,
+    pub stall: Option<Arc<Stall>>,
+    /// Speak TLS with this identity (the run's throwaway CA), as DynamoDB does.
+    pub tls: Option<harness::tls::TlsAcceptor>,
+}
+
 impl Proxy {
-    pub async fn start(
-        engine: &str,
-        function: &str,
-        slot: usize,
-        faults: Faults,
-        seed: u64,
-        log: Arc<FaultLog>,
-        stall: Option<Arc<Stall>>,
-    ) -> std::io::Result<Self> {
+    pub async fn start(setup: Setup<'_>) -> std::io::Result<Self> {
+        let Setup {
+            engine,
+            function,
+            slot,
+            faults,
+            seed,
+            log,
+            stall,
+            tls,
+        } = setup;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let instance = Arc::new(OnceLock::new());
@@ -184,25 +237,40 @@ impl Proxy {
             instance: instance.clone(),
             stall,
         });
+        let speaks_tls = tls.is_some();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
                 let state = state.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
                 });
             }
         });
-        Ok(Self { addr, instance })
+        Ok(Self {
+            addr,
+            tls: speaks_tls,
+            instance,
+        })
     }
 
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -282,10 +350,13 @@ async fn handle(
         record(FaultKind::KillMidRequest);
         return Err(Dropped);
     }
-    if is_transaction && let Some((reached, release)) = state.stall.as_ref().and_then(|s| s.take())
-    {
-        reached.notify_one();
-        let _ = release.await;
+    if is_transaction && let Some(stall) = &state.stall {
+        let token = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|b| b["ClientRequestToken"].as_str().map(str::to_owned));
+        if let Some(mut released) = stall.intercept(token) {
+            let _ = released.wait_for(|r| *r).await;
+        }
     }
     let drop_after = hit(f.drop_after);
     let kill_after_commit = is_transaction && hit(f.kill_after_commit);
