@@ -1,8 +1,10 @@
-//! One SVG chart of every contestant's init, warm p50 and peak memory (medians over the rounds),
-//! each panel with its target drawn as a line.
+//! One SVG chart of every contestant's cold start (init + first invocation), init, warm p50 and
+//! peak memory (medians over the rounds), each panel with its target drawn as a line. With both
+//! transports, each contestant has a bar per transport.
 
 use crate::report::{
-    INIT_TARGET, Kind, RSS_TARGET_MIB, RUNTIME_FLOOR, Results, STORAGE_FLOOR, WARM_TARGET,
+    INIT_TARGET, Kind, RSS_TARGET_MIB, RUNTIME_FLOOR, Results, STORAGE_FLOOR, TLS_FLOOR_TARGET,
+    Transport, WARM_TARGET,
 };
 use plotters::prelude::*;
 
@@ -19,35 +21,75 @@ struct Panel<'a> {
 }
 
 const FUNCTION: RGBColor = RGBColor(70, 110, 180);
+const FUNCTION_TLS: RGBColor = RGBColor(30, 60, 120);
 const FLOOR: RGBColor = RGBColor(150, 150, 150);
+const FLOOR_TLS: RGBColor = RGBColor(100, 100, 100);
 const TARGET: RGBColor = RGBColor(200, 60, 50);
 
-fn colour(kind: Kind) -> RGBColor {
-    if kind == Kind::Function {
-        FUNCTION
-    } else {
-        FLOOR
+fn colour(kind: Kind, transport: Transport) -> RGBColor {
+    match (kind == Kind::Function, transport) {
+        (true, Transport::Plain) => FUNCTION,
+        (true, Transport::Tls) => FUNCTION_TLS,
+        (false, Transport::Plain) => FLOOR,
+        (false, Transport::Tls) => FLOOR_TLS,
     }
 }
 
 /// The chart as an SVG document.
 pub fn svg(results: &Results) -> Result<String, String> {
     let rows: Vec<_> = results.contestants.iter().zip(&results.summary).collect();
-    let median_of = |name: &str, f: &dyn Fn(&crate::report::Summary) -> Option<f64>| {
-        rows.iter()
-            .find(|(c, _)| c.name == name)
-            .and_then(|(_, s)| f(s))
+    let both = rows.iter().any(|(c, _)| c.transport == Transport::Plain)
+        && rows.iter().any(|(c, _)| c.transport == Transport::Tls);
+    // The plain-HTTP floors anchor the init and warm targets when present (those targets were
+    // set for plain HTTP); the TLS floors anchor the cold target.
+    let anchor = if rows.iter().any(|(c, _)| c.transport == Transport::Plain) {
+        Transport::Plain
+    } else {
+        Transport::Tls
     };
-    let hello_init = median_of(RUNTIME_FLOOR, &|s| s.init_ms.map(|x| x.median));
-    let floor_sum = median_of(RUNTIME_FLOOR, &|s| s.p50_us.map(|x| x.median))
-        .zip(median_of(STORAGE_FLOOR, &|s| s.p50_us.map(|x| x.median)))
+    let median_of =
+        |name: &str, transport: Transport, f: &dyn Fn(&crate::report::Summary) -> Option<f64>| {
+            rows.iter()
+                .find(|(c, _)| c.name == name && c.transport == transport)
+                .and_then(|(_, s)| f(s))
+        };
+    let hello_init = median_of(RUNTIME_FLOOR, anchor, &|s| s.init_ms.map(|x| x.median));
+    let floor_sum = median_of(RUNTIME_FLOOR, anchor, &|s| s.p50_us.map(|x| x.median))
+        .zip(median_of(STORAGE_FLOOR, anchor, &|s| {
+            s.p50_us.map(|x| x.median)
+        }))
         .map(|(a, b)| a + b);
+    let tls_pair = median_of(RUNTIME_FLOOR, Transport::Tls, &|s| {
+        s.init_ms.map(|x| x.median)
+    })
+    .zip(median_of(STORAGE_FLOOR, Transport::Tls, &|s| {
+        s.first_ms.map(|x| x.median)
+    }))
+    .map(|(a, b)| a + b);
     let bars = |f: &dyn Fn(&crate::report::Summary) -> Option<f64>| {
         rows.iter()
-            .filter_map(|(c, s)| Some((c.name.clone(), f(s)?, colour(c.kind))))
+            .filter_map(|(c, s)| {
+                let label = if both {
+                    format!("{} ({})", c.name, c.transport.label())
+                } else {
+                    c.name.clone()
+                };
+                Some((label, f(s)?, colour(c.kind, c.transport)))
+            })
             .collect::<Vec<_>>()
     };
     let panels = [
+        Panel {
+            title: "cold: init + first (median)".into(),
+            unit: "ms",
+            bars: bars(&|s| s.cold_ms.map(|x| x.median)),
+            target: tls_pair.map(|p| {
+                (
+                    format!("TLS: {TLS_FLOOR_TARGET}× floor pair"),
+                    p * TLS_FLOOR_TARGET,
+                )
+            }),
+        },
         Panel {
             title: "init (median)".into(),
             unit: "ms",
@@ -76,7 +118,9 @@ pub fn svg(results: &Results) -> Result<String, String> {
     ];
     let mut out = String::new();
     {
-        let root = SVGBackend::with_string(&mut out, (PANEL_WIDTH * panels.len() as u32, HEIGHT))
+        // Taller with more bars, so every label stays readable.
+        let height = HEIGHT.max(40 + 18 * rows.len() as u32);
+        let root = SVGBackend::with_string(&mut out, (PANEL_WIDTH * panels.len() as u32, height))
             .into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         for (area, panel) in root.split_evenly((1, panels.len())).iter().zip(&panels) {
@@ -104,7 +148,7 @@ fn draw<DB: DrawingBackend>(
         .caption(&panel.title, ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(30)
-        .y_label_area_size(110)
+        .y_label_area_size(150)
         .build_cartesian_2d(0.0..top.max(1.0), (0..n).into_segmented())?;
     chart
         .configure_mesh()
@@ -172,6 +216,7 @@ mod tests {
         let contestant = |name: &str, kind: Kind, r: Round| Contestant {
             name: name.into(),
             kind,
+            transport: Default::default(),
             route: None,
             workload: String::new(),
             binary_bytes: 1,
@@ -191,7 +236,7 @@ mod tests {
                 round(Some(2.5), 330.0, Some(9.0)),
             ),
         ];
-        let results = Results::new(test_meta(1, 10), contestants);
+        let results = Results::new(test_meta(1, 10), contestants, vec![]);
         let svg = svg(&results).expect("draws");
         assert!(svg.starts_with("<svg"), "{svg}");
         for text in [

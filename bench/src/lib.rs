@@ -7,9 +7,13 @@
 //! - [`stats`]: nearest-rank percentiles and min/median/max over rounds.
 //! - [`report`]: the results file, ratios to the floors, targets and the Markdown report.
 //! - [`chart`]: the SVG chart.
-//! - `floors/hello`, `floors/getitem`: the two floor binaries.
+//! - [`package`]: the contestants' environment (TLS or plain), the answer check, deployment sizes.
+//! - `bin/artifacts.rs`: runs each deployment artifact (e.g. arm64 under qemu) once and checks it.
+//! - `floors/hello`, `floors/getitem`: the two floor binaries; `floors/random`: the
+//!   first-randomness probe.
 
 pub mod chart;
+pub mod package;
 pub mod report;
 pub mod stats;
 pub mod workload;

@@ -2,14 +2,15 @@
 //! storage floors, side by side, over alternating rounds; writes `BENCHMARKS.md`,
 //! `bench/results.json` and `bench/chart.svg`. See `bench/src/lib.rs` for the layout.
 
-use bench::report::{self, Contestant, Kind, Meta, RUNTIME_FLOOR, Results, Round, STORAGE_FLOOR};
+use bench::package::{check, environment, sizes, tls_environment};
+use bench::report::{
+    self, Contestant, Kind, Meta, RUNTIME_FLOOR, Results, Round, STORAGE_FLOOR, Transport,
+};
 use bench::stats::quantile;
-use bench::workload::{BoxError, Workload, World, storage_floor_key};
+use bench::workload::{BoxError, TABLE, Workload, World};
 use clap::Parser;
 use harness::fleet::{EnvFor, Fleet};
-use harness::runtime::Outcome;
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +35,34 @@ struct Args {
     /// effect side by side with a run without it.
     #[arg(long = "env", value_parser = parse_env)]
     extra_env: Vec<(String, String)>,
+    /// How the contestants reach DynamoDB and the key set: `tls` (as deployed), `plain` (HTTP on
+    /// loopback, a floor), or `both`, side by side in the same rounds.
+    #[arg(long, value_enum, default_value_t = Transports::Tls)]
+    transport: Transports,
+    /// Fresh processes of `floor-random` per round (the first draw of randomness).
+    #[arg(long, default_value_t = 5)]
+    random_probes: usize,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Transports {
+    Tls,
+    Plain,
+    Both,
+}
+
+impl Transports {
+    fn list(self) -> Vec<Transport> {
+        match self {
+            Self::Tls => vec![Transport::Tls],
+            Self::Plain => vec![Transport::Plain],
+            Self::Both => vec![Transport::Tls, Transport::Plain],
+        }
+    }
+}
+
+/// The first-randomness probe's binary.
+const RANDOM_PROBE: &str = "floor-random";
 
 fn parse_env(raw: &str) -> Result<(String, String), String> {
     raw.split_once('=')
@@ -42,7 +70,6 @@ fn parse_env(raw: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("`{raw}` is not NAME=VALUE"))
 }
 
-const TABLE: &str = "bench";
 const BENCHMARKS_MD: &str = "BENCHMARKS.md";
 const RESULTS_JSON: &str = "bench/results.json";
 const CHART_SVG: &str = "bench/chart.svg";
@@ -82,7 +109,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
     binaries.extend([RUNTIME_FLOOR, STORAGE_FLOOR]);
     if !args.no_build {
         println!("building the release binaries (as deployed) …");
-        harness::build_release(&binaries)?;
+        let mut all = binaries.clone();
+        all.push(RANDOM_PROBE);
+        harness::build_release(&all)?;
     }
     let release = harness::release_dir();
 
@@ -90,23 +119,42 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let app = devkit::app_for(&engine, TABLE, &[]).await?;
     let issuer = devkit::tokens::DevIssuer::generate()?;
     let world = World::seed(app, issuer).await;
-    let jwks = serve_jwks(world.jwks().to_string()).await?;
-    let env_for = environment(&engine.endpoint(), jwks, &args.extra_env);
+    let jwks = harness::jwks::serve(world.jwks().to_string()).await?;
+    let tls = harness::tls::TestCa::generate(&release.join("../harness-tls"))?;
+    let mut envs = std::collections::HashMap::new();
+    for transport in args.transport.list() {
+        let env = match transport {
+            Transport::Plain => environment(
+                &engine.endpoint(),
+                &format!("http://{jwks}/.well-known/jwks.json"),
+                None,
+                &args.extra_env,
+            ),
+            Transport::Tls => tls_environment(&tls, engine.addr(), jwks, &args.extra_env).await?,
+        };
+        envs.insert(transport, env);
+    }
 
     // The contestants, with their sizes; measured once, they do not vary between rounds.
     let mut contestants: Vec<Contestant> = Vec::new();
-    for name in &binaries {
+    for (transport, name) in args
+        .transport
+        .list()
+        .into_iter()
+        .flat_map(|t| binaries.iter().map(move |n| (t, *n)))
+    {
         let (binary_bytes, zip_bytes) = sizes(&release.join(name))?;
-        let workload = workloads.iter().find(|w| w.function == *name);
+        let workload = workloads.iter().find(|w| w.function == name);
         contestants.push(Contestant {
-            name: (*name).to_owned(),
-            kind: match *name {
+            name: name.to_owned(),
+            kind: match name {
                 RUNTIME_FLOOR => Kind::RuntimeFloor,
                 STORAGE_FLOOR => Kind::StorageFloor,
                 _ => Kind::Function,
             },
+            transport,
             route: workload.map(Workload::route),
-            workload: match *name {
+            workload: match name {
                 RUNTIME_FLOOR => "answers a fixed JSON body (any event)".to_owned(),
                 STORAGE_FLOOR => {
                     "one consistent GetItem of the product get-product reads".to_owned()
@@ -124,31 +172,38 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let total = args.rounds * contestants.len();
     let mut done = 0;
     let started = Instant::now();
+    let mut first_random_us = Vec::new();
     for round in 0..args.rounds {
+        for _ in 0..args.random_probes {
+            first_random_us.push(random_probe(&release).await?);
+        }
         // Rotate the order each round, so no contestant always runs first or last.
         let n = contestants.len();
         for k in 0..n {
             let i = (k + round) % n;
             let name = contestants[i].name.clone();
+            let transport = contestants[i].transport;
+            let env_for = envs.get(&transport).ok_or("an environment per transport")?;
             let figures = match contestants[i].kind {
-                Kind::StorageFloor => storage_floor(&release, &env_for, args.invocations).await?,
+                Kind::StorageFloor => storage_floor(&release, env_for, args.invocations).await?,
                 Kind::RuntimeFloor => {
-                    function_run(&release, &name, &hello, None, &env_for, args.invocations).await?
+                    function_run(&release, &name, &hello, None, env_for, args.invocations).await?
                 }
                 Kind::Function => {
                     let w = workloads
                         .iter()
                         .find(|w| w.function == name)
                         .ok_or("a workload per function")?;
-                    function_run(&release, &name, w, Some(&world), &env_for, args.invocations)
+                    function_run(&release, &name, w, Some(&world), env_for, args.invocations)
                         .await?
                 }
             };
             done += 1;
             println!(
-                "[{done:>2}/{total}] round {}/{} {name:<16} init {} first {:>6.2} ms  p50 {:>6.0} µs  p99 {:>6.0} µs  CPU {:>5.0} µs/inv  RSS {}  ({:.0} s)",
+                "[{done:>2}/{total}] round {}/{} {name:<16} {:<10} init {} first {:>6.2} ms  p50 {:>6.0} µs  p99 {:>6.0} µs  CPU {:>5.0} µs/inv  RSS {}  ({:.0} s)",
                 round + 1,
                 args.rounds,
+                transport.label(),
                 figures
                     .init_ms
                     .map_or("    –   ".to_owned(), |ms| format!("{ms:>5.2} ms")),
@@ -167,7 +222,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     engine.shutdown().await;
 
-    let results = Results::new(meta(&args), contestants);
+    let results = Results::new(meta(&args), contestants, first_random_us);
     println!();
     for (met, line) in report::verdicts(&results) {
         println!("{} {line}", if met { "met:   " } else { "MISSED:" });
@@ -189,35 +244,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// The settings every process gets: the engine, the table, throwaway credentials, and the
-/// issuer's key set by URL, as deployed (so init includes fetching it).
-fn environment(
-    endpoint: &str,
-    jwks: SocketAddr,
-    extra: &[(String, String)],
-) -> Arc<Vec<(String, String)>> {
-    let (pk, sk) = storage_floor_key();
-    Arc::new(
-        [
-            ("TABLE_NAME", TABLE.to_owned()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", endpoint.to_owned()),
-            ("AWS_REGION", "eu-west-1".to_owned()),
-            ("AWS_ACCESS_KEY_ID", "bench".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "bench".to_owned()),
-            // Logged as deployed: JSON at INFO, one line and one EMF document per request (the
-            // harness sends stdout nowhere, but every line is still formatted and written).
-            ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
-            ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
-            ("JWT_ISSUER", devkit::tokens::DEV_ISSUER.to_owned()),
-            ("JWKS_URL", format!("http://{jwks}/.well-known/jwks.json")),
-            ("KEY_PK", pk),
-            ("KEY_SK", sk),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .chain(extra.iter().cloned())
-        .collect(),
-    )
+/// One fresh process of the first-randomness probe: its first draw, in µs.
+async fn random_probe(release: &Path) -> Result<f64, BoxError> {
+    let output = tokio::process::Command::new(release.join(RANDOM_PROBE))
+        .env_clear()
+        .output()
+        .await?;
+    if !output.status.success() {
+        return Err(format!(
+            "{RANDOM_PROBE} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    Ok(doc["first_us"].as_f64().ok_or("first_us")?)
 }
 
 /// One fresh process of `name`: init, first invocation, warm invocations, peak RSS.
@@ -303,31 +344,6 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     (per_second > 0).then(|| ticks / per_second as f64)
 }
 
-fn check(
-    name: &str,
-    outcome: &Outcome,
-    expect: u16,
-    body: Option<&str>,
-    log: &str,
-) -> Result<(), BoxError> {
-    match outcome {
-        Outcome::Response(doc)
-            if doc["statusCode"].as_u64() == Some(u64::from(expect))
-                && body.is_none_or(|b| doc["body"].as_str().is_some_and(|t| t.contains(b))) =>
-        {
-            Ok(())
-        }
-        Outcome::Response(doc) => Err(format!(
-            "{name} answered {} instead of {expect}{}: {}",
-            doc["statusCode"],
-            body.map(|b| format!(" with {b}")).unwrap_or_default(),
-            doc["body"]
-        )
-        .into()),
-        Outcome::Failed(why) => Err(format!("{name} failed ({why}); see {log}").into()),
-    }
-}
-
 /// Peak resident set of a live process (`VmHWM`), in MiB.
 fn peak_rss_mib(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -373,57 +389,6 @@ async fn storage_floor(
     })
 }
 
-/// The stripped binary's size and the size of its deployment zip (`bootstrap`, deflated at
-/// the default level, as `cargo lambda build --output-format zip` packs it).
-fn sizes(binary: &Path) -> Result<(u64, u64), BoxError> {
-    use zip::write::SimpleFileOptions;
-    let bytes = std::fs::read(binary).map_err(|e| {
-        format!(
-            "read {}: {e}; build it with `cargo build --release` or drop --no-build",
-            binary.display()
-        )
-    })?;
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    zip.start_file(
-        "bootstrap",
-        SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .unix_permissions(0o755),
-    )?;
-    zip.write_all(&bytes)?;
-    zip.finish()?;
-    Ok((bytes.len() as u64, out.into_inner().len() as u64))
-}
-
-/// Serves the issuer's key set at `/.well-known/jwks.json` (any path, in fact) on loopback.
-async fn serve_jwks(body: String) -> std::io::Result<SocketAddr> {
-    use http_body_util::Full;
-    use hyper::body::Bytes;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let body = Bytes::from(body);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |_| {
-                    let mut response = hyper::Response::new(Full::new(body.clone()));
-                    response.headers_mut().insert(
-                        hyper::header::CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static("application/json"),
-                    );
-                    async move { Ok::<_, std::convert::Infallible>(response) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Ok(addr)
-}
-
 fn meta(args: &Args) -> Meta {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -457,6 +422,14 @@ fn meta(args: &Args) -> Meta {
     }
     for (k, v) in &args.extra_env {
         flags.push(format!("--env {k}={v}"));
+    }
+    match args.transport {
+        Transports::Tls => {}
+        Transports::Plain => flags.push("--transport plain".to_owned()),
+        Transports::Both => flags.push("--transport both".to_owned()),
+    }
+    if args.random_probes != 5 {
+        flags.push(format!("--random-probes {}", args.random_probes));
     }
     let mut command = "cargo run -p bench --release".to_owned();
     if !flags.is_empty() {

@@ -6,7 +6,7 @@
 //! test, in the local API and on AWS.
 
 use base64::Engine as _;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// Every function's timeout: `Timeout` in `template.yaml`'s `Globals` (a test in `local/` keeps
 /// them equal). The local API and the harness give each invocation this deadline, as Lambda
@@ -89,97 +89,133 @@ impl Call {
         self
     }
 
-    /// The payload-2.0 event: lower-case header names, repeated headers joined with commas,
-    /// cookies split out, the body as text or base64.
+    /// The payload-2.0 event, built from `aws_lambda_events`' typed request as API Gateway HTTP
+    /// APIs fill it: lower-case header names, repeated headers joined with commas, cookies split
+    /// out, the body as text or base64; `rawPath`, the path parameters and the query parameters'
+    /// names and values percent-decoded (`%XX` only; a `+` stays a `+`), `rawQueryString` as sent.
     pub fn event(&self) -> Value {
-        let mut headers = Map::new();
+        use lambda_http::aws_lambda_events::apigw::{
+            ApiGatewayV2httpRequest, ApiGatewayV2httpRequestContext,
+            ApiGatewayV2httpRequestContextHttpDescription,
+        };
+        use lambda_http::aws_lambda_events::query_map::QueryMap;
+        use lambda_http::http::{HeaderMap, HeaderName, HeaderValue, Method};
+        let mut joined: Vec<(String, String)> = Vec::new();
         let mut cookies = Vec::new();
         for (name, value) in &self.headers {
             if name == "cookie" {
-                cookies.extend(value.split(';').map(|c| Value::String(c.trim().to_owned())));
+                cookies.extend(value.split(';').map(|c| c.trim().to_owned()));
                 continue;
             }
-            let joined = match headers.get(name).and_then(Value::as_str) {
-                Some(prev) => format!("{prev},{value}"),
-                None => value.clone(),
-            };
-            headers.insert(name.clone(), Value::String(joined));
+            match joined.iter_mut().find(|(n, _)| n == name) {
+                Some((_, prev)) => *prev = format!("{prev},{value}"),
+                None => joined.push((name.clone(), value.clone())),
+            }
         }
-        let user_agent = headers
-            .get("user-agent")
-            .cloned()
-            .unwrap_or(Value::String(String::new()));
-        let params: Map<String, Value> = match_route(&self.route, &self.path)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        let route_key = format!("{} {}", self.method, self.route);
-        let mut query = Map::new();
+        let mut headers = HeaderMap::new();
+        for (name, value) in &joined {
+            // The front doors refuse headers that are not visible ASCII before they get here.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        let mut query: std::collections::HashMap<String, Vec<String>> = Default::default();
         for pair in self.query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let joined = match query.get(k).and_then(Value::as_str) {
-                Some(prev) => format!("{prev},{v}"),
-                None => v.to_owned(),
-            };
-            query.insert(k.to_owned(), Value::String(joined));
+            query.entry(decode(k)).or_default().push(decode(v));
         }
+        let route_key = format!("{} {}", self.method, self.route);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        let mut event = json!({
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": self.path,
-            "rawQueryString": self.query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "local",
-                "domainName": "localhost",
-                "domainPrefix": "localhost",
-                "http": {
-                    "method": self.method,
-                    "path": self.path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": self.source_ip,
-                    "userAgent": user_agent,
-                },
-                "requestId": self.request_id,
-                "routeKey": route_key,
-                "stage": "$default",
-                "time": "",
-                "timeEpoch": now as u64,
-            },
-            "isBase64Encoded": false,
-        });
-        if !query.is_empty() {
-            event["queryStringParameters"] = Value::Object(query);
-        }
-        if !params.is_empty() {
-            event["pathParameters"] = Value::Object(params);
-        }
-        if !cookies.is_empty() {
-            event["cookies"] = Value::Array(cookies);
-        }
+
+        let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+        http.method = Method::from_bytes(self.method.as_bytes()).unwrap_or_default();
+        http.path = Some(decode(&self.path));
+        http.protocol = Some("HTTP/1.1".to_owned());
+        http.source_ip = Some(self.source_ip.clone());
+        http.user_agent = Some(
+            joined
+                .iter()
+                .find(|(n, _)| n == "user-agent")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
+        );
+        let mut context = ApiGatewayV2httpRequestContext::default();
+        context.route_key = Some(route_key.clone());
+        context.account_id = Some("123456789012".to_owned());
+        context.stage = Some("$default".to_owned());
+        context.request_id = Some(self.request_id.clone());
+        context.apiid = Some("local".to_owned());
+        context.domain_name = Some("localhost".to_owned());
+        context.domain_prefix = Some("localhost".to_owned());
+        context.time = Some(String::new());
+        context.time_epoch = i64::try_from(now).unwrap_or(i64::MAX);
+        context.http = http;
+
+        let mut event = ApiGatewayV2httpRequest::default();
+        event.version = Some("2.0".to_owned());
+        event.route_key = Some(route_key);
+        event.raw_path = Some(decode(&self.path));
+        event.raw_query_string = Some(self.query.clone());
+        event.cookies = (!cookies.is_empty()).then_some(cookies);
+        event.headers = headers;
+        event.query_string_parameters = QueryMap::from(query);
+        event.path_parameters = match_route(&self.route, &self.path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, decode(&v)))
+            .collect();
+        event.request_context = context;
         if let Some(body) = &self.body {
             match std::str::from_utf8(body) {
-                Ok(text) => event["body"] = Value::String(text.to_owned()),
+                Ok(text) => event.body = Some(text.to_owned()),
                 Err(_) => {
-                    event["body"] =
-                        Value::String(base64::engine::general_purpose::STANDARD.encode(body));
-                    event["isBase64Encoded"] = Value::Bool(true);
+                    event.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+                    event.is_base64_encoded = true;
                 }
             }
         }
-        event
+        let mut value = serde_json::to_value(&event).unwrap_or_default();
+        // The typed request also carries a custom authorizer's fields (deprecated there); an HTTP
+        // API's payload 2.0 has none of them.
+        if let Some(map) = value.as_object_mut() {
+            for key in [
+                "type",
+                "methodArn",
+                "httpMethod",
+                "identitySource",
+                "authorizationToken",
+                "resource",
+            ] {
+                map.remove(key);
+            }
+            if map
+                .get("stageVariables")
+                .is_some_and(|v| v.as_object().is_some_and(Map::is_empty))
+            {
+                map.remove("stageVariables");
+            }
+        }
+        value
     }
 
     /// The `lambda_http::Request` Lambda's runtime would build from [`Call::event`].
     pub fn request(&self) -> Result<lambda_http::Request, serde_json::Error> {
         request_from_event(&self.event())
     }
+}
+
+/// Percent-decodes `%XX` sequences as API Gateway does before a function sees a value; a value
+/// that does not decode to UTF-8 is passed on as sent.
+pub fn decode(raw: &str) -> String {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_or_else(|_| raw.to_owned(), |d| d.into_owned())
 }
 
 /// Deserialises an event exactly as the Lambda runtime does (`lambda_http::request::from_str`).
@@ -191,6 +227,7 @@ pub fn request_from_event(event: &Value) -> Result<lambda_http::Request, serde_j
 mod tests {
     use super::*;
     use lambda_http::RequestExt;
+    use serde_json::json;
 
     #[test]
     fn routes_match_segment_by_segment() {
@@ -224,5 +261,26 @@ mod tests {
             .request()
             .expect("valid");
         assert_eq!(binary.body().as_ref(), &[0xff, 0x00]);
+    }
+
+    /// API Gateway HTTP APIs percent-decode path and query parameters before the function sees
+    /// them; the raw query string stays as sent.
+    #[test]
+    fn parameters_arrive_percent_decoded() {
+        let call = Call::new(
+            "GET",
+            "/products/{id}",
+            "/products/p%2D1?cursor=a%3Db&na%6De=x+y&limit=%32",
+        );
+        let event = call.event();
+        assert_eq!(event["pathParameters"]["id"], "p-1");
+        assert_eq!(event["rawPath"], "/products/p-1");
+        assert_eq!(event["rawQueryString"], "cursor=a%3Db&na%6De=x+y&limit=%32");
+        assert_eq!(event["queryStringParameters"]["cursor"], "a=b");
+        assert_eq!(event["queryStringParameters"]["name"], "x+y");
+        assert!(event.get("httpMethod").is_none(), "{event}");
+        let req = call.request().expect("a valid event");
+        assert_eq!(req.path_parameters().first("id"), Some("p-1"));
+        assert_eq!(req.query_string_parameters().first("limit"), Some("2"));
     }
 }

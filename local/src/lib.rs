@@ -11,7 +11,9 @@
 //! - [`server`]: the HTTP front door (API Gateway's part): matches a route, builds the payload-2.0
 //!   event, calls the handler, returns its response.
 //! - [`seed`]: demo products for an empty table.
+//! - [`cors`]: CORS preflight and response headers, as API Gateway applies the template's.
 
+pub mod cors;
 pub mod routes;
 pub mod seed;
 pub mod server;
@@ -41,6 +43,8 @@ pub struct Options {
     /// Trust this issuer instead of the development one (`main` builds it from `JWT_ISSUER` and
     /// `JWKS_URL` when they are set).
     pub external_issuer: Option<AuthConfig>,
+    /// Which browser origins may call the API (`CORS_ALLOW_ORIGINS`, default `*`).
+    pub cors: cors::Cors,
 }
 
 /// Who the local API trusts to sign tokens.
@@ -141,7 +145,12 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
         })?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = Arc::new(server::State { app, auth, jwks });
+    let state = Arc::new(server::State {
+        app,
+        auth,
+        jwks,
+        cors: options.cors.clone(),
+    });
     let server = tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
     }));

@@ -41,6 +41,10 @@ struct Cli {
     /// Do not write demo products into an empty catalog.
     #[arg(long)]
     no_seed: bool,
+    /// Origins a browser may call the API from, as the template's `CorsAllowOrigins`: `*` or a
+    /// comma-separated list (e.g. http://localhost:5173).
+    #[arg(long, env = "CORS_ALLOW_ORIGINS", default_value = local::cors::DEFAULT_ALLOW_ORIGINS)]
+    cors_allow_origins: String,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -119,6 +123,7 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         memory: cli.memory,
         table: cli.table.clone(),
         seed: !cli.no_seed,
+        cors: local::cors::Cors::parse(&cli.cors_allow_origins),
     };
     let running = local::start(options).await?;
     let url = &running.url;

@@ -26,6 +26,7 @@ fn options(data_dir: PathBuf, memory: bool) -> Options {
         table: "stateless-shop".into(),
         seed: true,
         external_issuer: None,
+        cors: local::cors::Cors::default(),
     }
 }
 
@@ -459,4 +460,80 @@ async fn hostile_input_never_produces_a_server_error() {
     assert_eq!(sent, paths.len() * methods.len() * bodies.len() * 2);
     api.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A shop front end on another origin works against the local API as it will against API
+/// Gateway: the preflight is answered with the template's CORS settings, and responses carry
+/// `Access-Control-Allow-Origin` and the exposed headers. Path parameters arrive percent-decoded.
+#[tokio::test]
+async fn a_browser_on_another_origin_passes_cors() {
+    let dir = temp_dir("cors");
+    let mut opts = options(dir.clone(), true);
+    opts.cors = local::cors::Cors::parse("http://localhost:5173");
+    let api = start(opts).await;
+    let http = Client::new();
+    let preflight = http
+        .request(
+            Method::OPTIONS,
+            format!("{}/cart/items/espresso-cup", api.url),
+        )
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "PUT")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .expect("OPTIONS");
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "http://localhost:5173");
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .is_ok_and(|m| m.contains("PUT"))
+    );
+    assert!(
+        h["access-control-allow-headers"]
+            .to_str()
+            .is_ok_and(|m| m.contains("authorization") && m.contains("content-type"))
+    );
+    let other = http
+        .request(
+            Method::OPTIONS,
+            format!("{}/cart/items/espresso-cup", api.url),
+        )
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .expect("OPTIONS");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let alice = bearer(&api, &TokenSpec::user("alice"));
+    let put = http
+        .put(format!("{}/cart/items/espresso%2Dcup", api.url))
+        .header("origin", "http://localhost:5173")
+        .header("authorization", &alice)
+        .json(&json!({"quantity": 1}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(
+        put.status(),
+        StatusCode::OK,
+        "espresso%2Dcup is espresso-cup"
+    );
+    assert_eq!(
+        put.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    assert!(
+        put.headers()["access-control-expose-headers"]
+            .to_str()
+            .is_ok_and(|v| v.contains("etag"))
+    );
+    api.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -266,3 +266,80 @@ fn the_audience_is_required_when_deployed() {
         assert!(!env[var].is_badvalue(), "{var} is passed to the functions");
     }
 }
+
+/// `sam local invoke --env-vars env.json` only overrides variables the template declares for a
+/// function: every variable in `env.json` must be declared for every function.
+#[test]
+fn env_json_overrides_only_declared_variables() {
+    let t = template();
+    let env: serde_json::Value = serde_json::from_str(&read("env.json")).expect("env.json is JSON");
+    let overrides = env["Parameters"]
+        .as_object()
+        .expect("env.json has a Parameters object (for every function)");
+    assert!(!overrides.is_empty());
+    let global: BTreeSet<String> = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_hash()
+        .expect("global variables")
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
+    for (name, function) in functions_in_template(&t) {
+        let mut declared = global.clone();
+        if let Some(own) = function["Properties"]["Environment"]["Variables"].as_hash() {
+            declared.extend(own.keys().filter_map(|k| k.as_str().map(str::to_owned)));
+        }
+        for var in overrides.keys() {
+            assert!(
+                declared.contains(var),
+                "{name} does not declare {var}, so SAM would ignore env.json's value"
+            );
+        }
+    }
+    // On AWS the endpoint is the regional one: the declared value is empty.
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["AWS_ENDPOINT_URL_DYNAMODB"].as_str(),
+        Some("")
+    );
+}
+
+/// `rust-cargolambda` is a SAM CLI beta feature: without the opt-in `sam build` stops at a prompt.
+#[test]
+fn samconfig_opts_into_the_cargo_lambda_build() {
+    let config: toml::Table =
+        toml::from_str(&read("samconfig.toml")).expect("samconfig.toml is TOML");
+    for command in ["build", "sync"] {
+        assert_eq!(
+            config["default"][command]["parameters"]["beta_features"].as_bool(),
+            Some(true),
+            "{command}"
+        );
+    }
+    assert!(read(".gitignore").lines().any(|l| l.trim() == "/.aws-sam"));
+}
+
+/// The local API's CORS answers come from the same settings as the template's
+/// `x-amazon-apigateway-cors`.
+#[test]
+fn local_cors_matches_the_template() {
+    let t = template();
+    let cors =
+        &t["Resources"]["HttpApi"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-cors"];
+    let list = |y: &Yaml| -> Vec<String> {
+        y.as_vec()
+            .expect("a list")
+            .iter()
+            .map(|v| v.as_str().expect("a string").to_owned())
+            .collect()
+    };
+    assert_eq!(list(&cors["allowMethods"]), local::cors::ALLOW_METHODS);
+    assert_eq!(list(&cors["allowHeaders"]), local::cors::ALLOW_HEADERS);
+    assert_eq!(list(&cors["exposeHeaders"]), local::cors::EXPOSE_HEADERS);
+    assert_eq!(
+        cors["maxAge"].as_i64(),
+        Some(i64::from(local::cors::MAX_AGE_SECS))
+    );
+    assert_eq!(
+        t["Parameters"]["CorsAllowOrigins"]["Default"].as_str(),
+        Some(local::cors::DEFAULT_ALLOW_ORIGINS)
+    );
+}

@@ -191,8 +191,18 @@ where
         .lambda_context_ref()
         .map(|c| c.request_id.clone())
         .unwrap_or_default();
+    // The route template API Gateway matched (`GET /products/{id}`). `cargo lambda watch` sends
+    // `$default` whatever it matched and names no template, so the line then shows the method and
+    // the concrete path: the closest thing to the route that the event carries.
     let route = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
+        Some(RequestContext::ApiGatewayV2(ctx))
+            if ctx
+                .route_key
+                .as_deref()
+                .is_some_and(|k| !k.is_empty() && k != "$default") =>
+        {
+            ctx.route_key.clone().unwrap_or_default()
+        }
         _ => format!("{} {}", req.method(), req.uri().path()),
     };
     // Every handler answers before Lambda's deadline, whatever DynamoDB or the issuer do.

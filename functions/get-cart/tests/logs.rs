@@ -60,6 +60,16 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
     shared::telemetry::observe(req, &handler)
         .await
         .expect("infallible");
+    // Under `cargo lambda watch` the route key is `$default`: the line names the method and path.
+    let watched = event.replace("\"GET /cart\"", "\"$default\"");
+    assert!(
+        watched.contains("$default"),
+        "the event names its route key"
+    );
+    let req = request_from_event_json_with(&watched, &bearer);
+    shared::telemetry::observe(req, &handler)
+        .await
+        .expect("infallible");
 
     let text = String::from_utf8(logs.0.lock().expect("log buffer").clone()).expect("UTF-8");
     assert!(!text.contains(&token), "the token never reaches the logs");
@@ -69,7 +79,7 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
         .map(|l| serde_json::from_str(l).expect("every line is JSON"))
         .filter(|l: &Value| l["message"] == "request")
         .collect();
-    assert_eq!(lines.len(), 3, "one line per request: {text}");
+    assert_eq!(lines.len(), 4, "one line per request: {text}");
     let caller = shared::telemetry::caller_id("alice");
     assert_eq!(caller.len(), 16, "keyed by the secret: {caller}");
     for (line, (id, cold)) in lines.iter().zip([("req-1", true), ("req-2", false)]) {
@@ -83,4 +93,5 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
     }
     assert_eq!(lines[2]["status"], 401);
     assert_eq!(lines[2]["caller"], "-");
+    assert_eq!(lines[3]["route"], "GET /cart");
 }

@@ -222,19 +222,23 @@ impl AuthConfig {
     }
 }
 
-/// HTTPS, or plain HTTP to a loopback host (the local API serves its dev key set that way).
+/// HTTPS, or plain HTTP to a loopback host (the local API serves its dev key set that way), or to
+/// `host.docker.internal`, the host as seen from a `sam local` container.
 fn check_url(url: &str) -> Result<(), ConfigError> {
     let uri: http::Uri = url
         .parse()
         .map_err(|_| invalid(vars::JWKS_URL, "is not a URL"))?;
     let host = uri.host().unwrap_or("");
-    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1");
+    let loopback = matches!(
+        host,
+        "127.0.0.1" | "localhost" | "[::1]" | "::1" | "host.docker.internal"
+    );
     match uri.scheme_str() {
         Some("https") if !host.is_empty() => Ok(()),
         Some("http") if loopback => Ok(()),
         _ => Err(invalid(
             vars::JWKS_URL,
-            "must be an https:// URL (plain http only on 127.0.0.1 or localhost)",
+            "must be an https:// URL (plain http only on 127.0.0.1, localhost or host.docker.internal)",
         )),
     }
 }

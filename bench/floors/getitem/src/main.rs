@@ -2,7 +2,9 @@
 //! with a client built from the environment the way the functions build theirs, in a bare loop.
 //!
 //! `floor-getitem <count>` with `TABLE_NAME`, `KEY_PK`, `KEY_SK` and the standard AWS settings
-//! (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`) set. Prints one JSON line:
+//! (region, credentials, `AWS_ENDPOINT_URL_DYNAMODB`) set. With `AWS_CA_BUNDLE`, it trusts exactly
+//! that PEM file's authorities, as the functions do, so over TLS its first call pays the same
+//! handshake (and the same first draw of randomness). Prints one JSON line:
 //! `{"first_us": <first call, opening the connection>, "samples_us": [<count warm calls>],
 //! "cpu_us": <CPU time per warm call>}`.
 
@@ -26,9 +28,30 @@ async fn main() {
             std::process::exit(2)
         });
     let (table, pk, sk) = (setting("TABLE_NAME"), setting("KEY_PK"), setting("KEY_SK"));
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Ok(path) = std::env::var("AWS_CA_BUNDLE") {
+        use aws_smithy_http_client::tls::{
+            self, TlsContext, TrustStore, rustls_provider::CryptoMode,
+        };
+        let pem = std::fs::read(&path).unwrap_or_else(|e| {
+            eprintln!("floor-getitem: cannot read AWS_CA_BUNDLE {path}: {e}");
+            std::process::exit(2)
+        });
+        let context = TlsContext::builder()
+            .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+            .build()
+            .unwrap_or_else(|e| {
+                eprintln!("floor-getitem: AWS_CA_BUNDLE {path}: {e}");
+                std::process::exit(2)
+            });
+        loader = loader.http_client(
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(context)
+                .build_https(),
+        );
+    }
+    let sdk = loader.load().await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let get = || {
         client
