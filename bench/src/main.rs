@@ -73,6 +73,8 @@ fn parse_env(raw: &str) -> Result<(String, String), String> {
 const BENCHMARKS_MD: &str = "BENCHMARKS.md";
 const RESULTS_JSON: &str = "bench/results.json";
 const CHART_SVG: &str = "bench/chart.svg";
+/// Written by the `artifacts` binary with `--record`; included in `BENCHMARKS.md` when present.
+const ARM64_JSON: &str = "bench/arm64-artifacts.json";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -236,10 +238,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
         serde_json::to_string_pretty(&results)? + "\n",
     )?;
     std::fs::write(root().join(CHART_SVG), bench::chart::svg(&results)?)?;
-    std::fs::write(
-        root().join(BENCHMARKS_MD),
-        report::markdown(&results, CHART_SVG, RESULTS_JSON),
-    )?;
+    let mut markdown = report::markdown(&results, CHART_SVG, RESULTS_JSON);
+    if let Ok(json) = std::fs::read_to_string(root().join(ARM64_JSON))
+        && let Some(section) = report::artifacts_section(&json, ARM64_JSON)
+    {
+        markdown += &section;
+    }
+    std::fs::write(root().join(BENCHMARKS_MD), markdown)?;
     println!("\nwrote {BENCHMARKS_MD}, {RESULTS_JSON} and {CHART_SVG}");
     Ok(())
 }

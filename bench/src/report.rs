@@ -341,6 +341,33 @@ fn cell(spread: Option<Spread>, digits: usize) -> String {
     }
 }
 
+/// The arm64 deployment artifacts' sizes, from `cargo run -p bench --bin artifacts -- --record`
+/// (a JSON list of `{function, binary_bytes, zip_bytes}`), as a section of `BENCHMARKS.md`.
+pub fn artifacts_section(json: &str, source: &str) -> Option<String> {
+    let rows: Vec<serde_json::Value> = serde_json::from_str(json).ok()?;
+    let mut md = String::new();
+    let _ = writeln!(md, "\n## arm64 deployment artifacts\n");
+    let _ = writeln!(
+        md,
+        "Built by `cargo lambda build --release --arm64` (as `sam build` builds them), recorded in \
+         [`{source}`]({source}) by `cargo run -p bench --bin artifacts -- --runner qemu-aarch64 …`, \
+         which also ran each once over TLS and checked its answer. Latency under emulation means \
+         nothing and is not reported.\n"
+    );
+    let _ = writeln!(md, "| function | binary MiB | zip MiB |");
+    let _ = writeln!(md, "|---|---|---|");
+    for row in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {:.2} | {:.2} |",
+            row["function"].as_str()?,
+            mib(row["binary_bytes"].as_u64()?),
+            mib(row["zip_bytes"].as_u64()?)
+        );
+    }
+    Some(md)
+}
+
 /// `BENCHMARKS.md`: how it was measured, the table, the targets, the chart.
 pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String {
     let m = &results.meta;
