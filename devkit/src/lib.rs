@@ -288,6 +288,46 @@ pub fn with_deadline(
     req.with_lambda_context(context)
 }
 
+/// Runs `req` through the functions' common wrapper (`shared::telemetry::observe`, as `main`
+/// serves it) with `deadline` left before Lambda's deadline; returns the response and how long it
+/// took.
+pub async fn observe_with_deadline<F, Fut>(
+    req: lambda_http::Request,
+    deadline: std::time::Duration,
+    handler: &F,
+) -> (
+    lambda_http::Response<lambda_http::Body>,
+    std::time::Duration,
+)
+where
+    F: Fn(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<
+            Output = Result<lambda_http::Response<lambda_http::Body>, std::convert::Infallible>,
+        >,
+{
+    let started = std::time::Instant::now();
+    let response = shared::telemetry::observe(with_deadline(req, deadline), handler)
+        .await
+        .unwrap_or_else(|never| match never {});
+    (response, started.elapsed())
+}
+
+/// Asserts that `response` is the spent budget's answer: 503 problem+json with `Retry-After`,
+/// sent before `deadline` (`took` after the request arrived).
+pub fn assert_answered_503_before(
+    response: &lambda_http::Response<lambda_http::Body>,
+    took: std::time::Duration,
+    deadline: std::time::Duration,
+) {
+    assert_eq!(response.status(), 503);
+    assert_eq!(header(response, "content-type"), "application/problem+json");
+    assert_eq!(header(response, "retry-after"), "1");
+    assert!(
+        took < deadline,
+        "answered after {took:?}, past the {deadline:?} deadline"
+    );
+}
+
 /// Cancels every placed order of `sub` straight through the store, giving their stock back.
 pub async fn cancel_all(app: &App<DynamoStore>, sub: &str) {
     use shared::store::{CancelOrder, ListOrders};

@@ -146,6 +146,18 @@ impl Proxy {
         }
     }
 
+    /// The SDK's retry of a `TransactWriteItems` whose first attempt DynamoDB is still running:
+    /// `TransactionInProgressException`. The SDK retries that itself (3 attempts in all), so all
+    /// three are answered with it and the caller sees it.
+    pub fn transaction_in_progress(&self) {
+        self.fail_next(
+            "TransactWriteItems",
+            3,
+            400,
+            "TransactionInProgressException",
+        );
+    }
+
     /// Delays every call by `delay` before forwarding it.
     pub fn delay_all(&self, delay: Duration) {
         self.rules().delay = delay;

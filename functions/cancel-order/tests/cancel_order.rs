@@ -135,13 +135,7 @@ async fn a_cancel_still_in_progress_is_409_and_the_retry_cancels_once() {
     seed_product(&t.app, "p1", "P", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("p1", 3)]).await;
     let proxy = t.proxy().await;
-    // The SDK retries it itself, up to 3 attempts: every attempt meets the first still running.
-    proxy.fail_next(
-        "TransactWriteItems",
-        3,
-        400,
-        "TransactionInProgressException",
-    );
+    proxy.transaction_in_progress();
     let app = t.through(&proxy);
     let call = Call::new(
         "POST",

@@ -137,35 +137,17 @@ async fn a_slow_engine_gets_a_503_before_the_deadline() {
     proxy.delay_all(std::time::Duration::from_secs(5));
     let app = t.through(&proxy);
     let deadline = std::time::Duration::from_secs(1);
-    let request = devkit::with_deadline(
-        Call::new("GET", ROUTE, "/products/p1")
-            .request()
-            .expect("valid event"),
-        deadline,
-    );
-    let started = std::time::Instant::now();
+    let request = Call::new("GET", ROUTE, "/products/p1")
+        .request()
+        .expect("valid event");
     let handler = |req| handle(&app, req);
-    let response = shared::telemetry::observe(request, &handler)
-        .await
-        .expect("infallible");
-    let took = started.elapsed();
-    assert_eq!(response.status(), 503);
-    assert_eq!(
-        header(&response, "content-type"),
-        "application/problem+json"
-    );
-    assert_eq!(header(&response, "retry-after"), "1");
-    assert!(took < deadline, "answered after {took:?}");
+    let (response, took) = devkit::observe_with_deadline(request, deadline, &handler).await;
+    devkit::assert_answered_503_before(&response, took, deadline);
     // Without the delay the same request within the same deadline answers normally.
     proxy.delay_all(std::time::Duration::ZERO);
-    let request = devkit::with_deadline(
-        Call::new("GET", ROUTE, "/products/p1")
-            .request()
-            .expect("valid event"),
-        deadline,
-    );
-    let response = shared::telemetry::observe(request, &handler)
-        .await
-        .expect("infallible");
+    let request = Call::new("GET", ROUTE, "/products/p1")
+        .request()
+        .expect("valid event");
+    let (response, _) = devkit::observe_with_deadline(request, deadline, &handler).await;
     assert_eq!(response.status(), 200);
 }

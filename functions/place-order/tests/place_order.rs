@@ -640,13 +640,7 @@ async fn a_transaction_still_in_progress_is_409_and_the_retry_settles_it() {
     seed_product(&t.app, "p1", "P1", 100, 5).await;
     add_to_cart(&t.app, "alice", "p1", 1).await;
     let proxy = t.proxy().await;
-    // The SDK retries it itself, up to 3 attempts: every attempt meets the first still running.
-    proxy.fail_next(
-        "TransactWriteItems",
-        3,
-        400,
-        "TransactionInProgressException",
-    );
+    proxy.transaction_in_progress();
     let app = t.through(&proxy);
     let request = call(&t, "alice", Some("K")).request().expect("valid event");
     let response = handle(&app, &t.auth, request).await.expect("infallible");
@@ -754,23 +748,10 @@ async fn a_slow_engine_gets_a_503_before_the_deadline() {
     proxy.delay_all(std::time::Duration::from_secs(5));
     let app = t.through(&proxy);
     let deadline = std::time::Duration::from_secs(1);
-    let request = devkit::with_deadline(
-        call(&t, "alice", Some("K")).request().expect("valid event"),
-        deadline,
-    );
-    let started = std::time::Instant::now();
+    let request = call(&t, "alice", Some("K")).request().expect("valid event");
     let handler = |req| handle(&app, &t.auth, req);
-    let response = shared::telemetry::observe(request, &handler)
-        .await
-        .expect("infallible");
-    let took = started.elapsed();
-    assert_eq!(response.status(), 503);
-    assert_eq!(
-        header(&response, "content-type"),
-        "application/problem+json"
-    );
-    assert_eq!(header(&response, "retry-after"), "1");
-    assert!(took < deadline, "answered after {took:?}");
+    let (response, took) = devkit::observe_with_deadline(request, deadline, &handler).await;
+    devkit::assert_answered_503_before(&response, took, deadline);
     assert!(
         took >= deadline - shared::http::DEADLINE_MARGIN - std::time::Duration::from_millis(50),
         "used its budget: {took:?}"
