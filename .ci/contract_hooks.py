@@ -6,7 +6,7 @@
    Schemathesis' coverage phase cannot derive from the pattern (it builds header values from
    letters and digits only).
 2. `documented_rejections`: `schemathesis.toml` lets a few operations answer a schema-valid request
-   with a 400, 412 or 422 that depends on state or on a rule across parameters. This check fails
+   with a 400, 412, 422 or 428 that depends on state or on a rule across parameters. This check fails
    such an answer unless it comes for exactly that documented reason.
 """
 
@@ -52,6 +52,15 @@ def _precondition_sent(case, problem):
     return _header(case, "if-match") is not None or _header(case, "if-none-match") is not None
 
 
+def _overwrite_without_if_match(case, problem):
+    # 428 only for a write with no precondition at all over a product that exists.
+    return (
+        _header(case, "if-match") is None
+        and _header(case, "if-none-match") is None
+        and problem.get("type") == _PROBLEM + "precondition-required"
+    )
+
+
 def _checkout_state(case, problem):
     return problem.get("type") in (_PROBLEM + "cart-empty", _PROBLEM + "idempotency-key-reused")
 
@@ -60,7 +69,7 @@ def _checkout_state(case, problem):
 _DOCUMENTED = {
     "listProducts": {400: _cursor_refused},
     "listOrders": {400: _cursor_refused},
-    "putProduct": {400: _both_preconditions, 412: _precondition_sent},
+    "putProduct": {400: _both_preconditions, 412: _precondition_sent, 428: _overwrite_without_if_match},
     "deleteProduct": {412: _precondition_sent},
     "placeOrder": {422: _checkout_state},
 }
