@@ -342,17 +342,22 @@ fn cell(spread: Option<Spread>, digits: usize) -> String {
 }
 
 /// The arm64 deployment artifacts' sizes, from `cargo run -p bench --bin artifacts -- --record`
-/// (a JSON list of `{function, binary_bytes, zip_bytes}`), as a section of `BENCHMARKS.md`.
+/// (`{commit, date, artifacts: [{function, binary_bytes, zip_bytes}]}`), as a section of
+/// `BENCHMARKS.md`.
 pub fn artifacts_section(json: &str, source: &str) -> Option<String> {
-    let rows: Vec<serde_json::Value> = serde_json::from_str(json).ok()?;
+    let doc: serde_json::Value = serde_json::from_str(json).ok()?;
+    let rows = doc["artifacts"].as_array()?.clone();
     let mut md = String::new();
     let _ = writeln!(md, "\n## arm64 deployment artifacts\n");
     let _ = writeln!(
         md,
-        "Built by `cargo lambda build --release --arm64` (as `sam build` builds them), recorded in \
-         [`{source}`]({source}) by `cargo run -p bench --bin artifacts -- --runner qemu-aarch64 …`, \
-         which also ran each once over TLS and checked its answer. Latency under emulation means \
-         nothing and is not reported.\n"
+        "Built by `cargo lambda build --release --arm64` at commit `{}` on {} (`.ci/run` checks \
+         that `sam build` packages the same bytes), recorded in [`{source}`]({source}) by \
+         `cargo run -p bench --bin artifacts -- --runner qemu-aarch64 … --record {source}`, which \
+         also ran each once over TLS and checked its answer. Latency under emulation means \
+         nothing and is not reported.\n",
+        doc["commit"].as_str().unwrap_or("?"),
+        doc["date"].as_str().unwrap_or("?"),
     );
     let _ = writeln!(md, "| function | binary MiB | zip MiB |");
     let _ = writeln!(md, "|---|---|---|");
@@ -393,11 +398,13 @@ pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String 
     );
     let _ = writeln!(
         md,
-        "**Transports.** Over **TLS** (the default, as on AWS) the engine and the issuer's key set \
-         sit behind the harness's TLS terminator with a throwaway CA made per run, which the \
-         functions trust through one named PEM file (`AWS_CA_BUNDLE`, `JWKS_CA_BUNDLE`): no \
-         directory scan, as production's compiled-in roots. **Plain HTTP** (`--transport plain` \
-         or `both`) is a floor, not what Lambda pays.\n"
+        "**Transports.** Over **TLS** (the default: on AWS every byte to DynamoDB and the issuer \
+         is TLS) the engine and the issuer's key set sit behind the harness's TLS terminator with \
+         a throwaway CA made per run, which the functions trust through one named PEM file \
+         (`AWS_CA_BUNDLE`, `JWKS_CA_BUNDLE`): no directory scan, as production's compiled-in \
+         roots. This measures the handshakes' and records' CPU on loopback, not network round \
+         trips, and a two-certificate ECDSA P-256 chain, not DynamoDB's RSA chain of three. \
+         **Plain HTTP** (`--transport plain` or `both`) is a floor below that.\n"
     );
     let _ = writeln!(
         md,

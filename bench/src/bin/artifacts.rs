@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The most the first draw of randomness may take in the probe artifact, µs. Measured here for
-/// arm64 under qemu-aarch64: 2.7–4.4 ms built without the jitter source, 250–340 ms with it (a
-/// tenth of that, natively: 0.014–0.036 ms and 33–49 ms). An order of magnitude from both.
+/// arm64 under qemu-aarch64: 2.7–4.4 ms built without the jitter source, 250–340 ms with it
+/// (natively on x86_64: 0.014–0.036 ms and 33–49 ms). An order of magnitude from both.
 const RANDOM_LIMIT_US: f64 = 50_000.0;
 
 #[derive(Parser)]
@@ -43,7 +43,7 @@ struct Args {
     /// Seconds an artifact may take to start (emulation is slow).
     #[arg(long, default_value_t = 120)]
     start_secs: u64,
-    /// Write `[{"function", "binary_bytes", "zip_bytes"}]` here.
+    /// Write `{"commit", "date", "artifacts": [{"function", "binary_bytes", "zip_bytes"}]}` here.
     #[arg(long)]
     record: Option<PathBuf>,
 }
@@ -156,7 +156,17 @@ async fn run(args: Args) -> Result<(), BoxError> {
     }
     engine.shutdown().await;
     if let Some(path) = &args.record {
-        std::fs::write(path, serde_json::to_string_pretty(&recorded)? + "\n")?;
+        let commit = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(root())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let doc = serde_json::json!({"commit": commit, "date": date, "artifacts": recorded});
+        std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")?;
     }
     if failures.is_empty() {
         println!("artifacts: {} passed, 0 failed", functions.len());

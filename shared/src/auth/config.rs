@@ -30,7 +30,8 @@ pub const MIN_HS256_SECRET_BYTES: usize = 32;
 /// Where the issuer's public keys come from.
 #[derive(Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// Fetched over HTTPS (plain HTTP only on loopback, for local runs).
+    /// Fetched over HTTPS (plain HTTP only on loopback, or on `host.docker.internal` inside a
+    /// `sam local` container, for local runs).
     Url(String),
     /// A key set given inline: pinned, never refetched.
     Inline(String),
@@ -117,7 +118,8 @@ impl AuthConfig {
                 ));
             }
             (Some(url), None) => {
-                check_url(&url)?;
+                // `sam local` sets AWS_SAM_LOCAL=true in its containers; nothing on AWS does.
+                check_url(&url, get("AWS_SAM_LOCAL").as_deref() == Some("true"))?;
                 KeySource::Url(url)
             }
             (None, Some(json)) => KeySource::Inline(json),
@@ -222,23 +224,22 @@ impl AuthConfig {
     }
 }
 
-/// HTTPS, or plain HTTP to a loopback host (the local API serves its dev key set that way), or to
-/// `host.docker.internal`, the host as seen from a `sam local` container.
-fn check_url(url: &str) -> Result<(), ConfigError> {
+/// HTTPS, or plain HTTP to a loopback host (the local API serves its dev key set that way), or,
+/// only inside a `sam local` container (`sam_local`), to `host.docker.internal`, the host as seen
+/// from there. That name is resolved through DNS, so it is never trusted for plain HTTP elsewhere.
+fn check_url(url: &str, sam_local: bool) -> Result<(), ConfigError> {
     let uri: http::Uri = url
         .parse()
         .map_err(|_| invalid(vars::JWKS_URL, "is not a URL"))?;
     let host = uri.host().unwrap_or("");
-    let loopback = matches!(
-        host,
-        "127.0.0.1" | "localhost" | "[::1]" | "::1" | "host.docker.internal"
-    );
+    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]" | "::1")
+        || (sam_local && host == "host.docker.internal");
     match uri.scheme_str() {
         Some("https") if !host.is_empty() => Ok(()),
         Some("http") if loopback => Ok(()),
         _ => Err(invalid(
             vars::JWKS_URL,
-            "must be an https:// URL (plain http only on 127.0.0.1, localhost or host.docker.internal)",
+            "must be an https:// URL (plain http only on 127.0.0.1 or localhost, and on host.docker.internal under sam local)",
         )),
     }
 }
@@ -324,6 +325,26 @@ mod tests {
         assert_eq!((c.admin_group(), c.admin_scope()), (Some("admin"), None));
         let c = with(&[("ADMIN_GROUP", " "), ("ADMIN_SCOPE", "shop/ops")]);
         assert_eq!((c.admin_group(), c.admin_scope()), (None, Some("shop/ops")));
+    }
+
+    #[test]
+    fn plain_http_to_the_docker_host_only_under_sam_local() {
+        let url = (
+            "JWKS_URL",
+            "http://host.docker.internal:3000/.well-known/jwks.json",
+        );
+        assert_eq!(var_of(load(&[("JWT_ISSUER", "i"), url])), "JWKS_URL");
+        assert_eq!(
+            var_of(load(&[
+                ("JWT_ISSUER", "i"),
+                url,
+                ("AWS_SAM_LOCAL", "false")
+            ])),
+            "JWKS_URL"
+        );
+        assert!(load(&[("JWT_ISSUER", "i"), url, ("AWS_SAM_LOCAL", "true")]).is_ok());
+        let https = ("JWKS_URL", "https://host.docker.internal/jwks");
+        assert!(load(&[("JWT_ISSUER", "i"), https]).is_ok());
     }
 
     #[test]
