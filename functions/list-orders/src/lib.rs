@@ -1,6 +1,7 @@
 //! `GET /orders?limit=&cursor=`: the caller's orders, newest first, one page per call.
 //!
-//! One Query of the caller's partition per page. The cursor is sealed for this caller: another
+//! One consistent Query of the caller's partition per page (a list right after a 201 shows the
+//! new order). The cursor is sealed for this caller: another
 //! user's cursor is refused (400), so it can never page into someone else's orders.
 
 use lambda_http::http::StatusCode;
