@@ -92,7 +92,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     if args.rounds == 0 || args.invocations == 0 {
         return Err("--rounds and --invocations must be at least 1".into());
     }
-    let mut functions: Vec<&str> = local::routes::ROUTES
+    let mut functions: Vec<&str> = devkit::routes::ROUTES
         .iter()
         .map(|r| r.function.binary())
         .collect();

@@ -134,7 +134,10 @@ impl World {
         }
         let mut order = String::new();
         for _ in 0..3 {
-            order = devkit::place_order(&app, USER, &[(CUP, 1)]).await.id;
+            order = devkit::place_order(&app, USER, &[(CUP, 1)])
+                .await
+                .id
+                .to_string();
         }
         let bearer = |spec: &TokenSpec| format!("Bearer {}", issuer.mint(spec));
         // Tokens live an hour: longer than any run.
@@ -171,11 +174,9 @@ impl World {
     async fn cancel_open_orders(&self) -> Result<(), BoxError> {
         let user = devkit::user(USER);
         let page = self.app.store().list_orders(&user, None, 20).await?;
-        for order in page
-            .items
-            .iter()
-            .filter(|o| o.status == shared::domain::OrderStatus::Placed && o.id != self.order)
-        {
+        for order in page.items.iter().filter(|o| {
+            o.status == shared::domain::OrderStatus::Placed && o.id.as_str() != self.order
+        }) {
             self.app.store().cancel_order(&user, order).await?;
         }
         Ok(())
@@ -212,7 +213,12 @@ impl World {
             }
             "get-order" => order = Some(self.order.clone()),
             "cancel-order" => {
-                order = Some(devkit::place_order(&self.app, USER, &[(CUP, 1)]).await.id);
+                order = Some(
+                    devkit::place_order(&self.app, USER, &[(CUP, 1)])
+                        .await
+                        .id
+                        .to_string(),
+                );
             }
             _ => {}
         }

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 /// Every function binary, as in the route table.
 fn functions() -> Vec<&'static str> {
-    let mut all: Vec<&str> = local::routes::ROUTES
+    let mut all: Vec<&str> = devkit::routes::ROUTES
         .iter()
         .map(|r| r.function.binary())
         .collect();
@@ -355,7 +355,7 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
         .get_products(&ids)
         .await?
         .into_iter()
-        .map(|(id, p)| (id, p.stock))
+        .map(|(id, p)| (id.to_string(), p.stock))
         .collect();
     let mut audits = HashMap::new();
     for i in 0..users {

@@ -1,5 +1,5 @@
-//! Development kit shared by the local API, the tests and (later) the harnesses: never deployed,
-//! never imported by a function's library.
+//! Development kit shared by the local API, the tests, the harness, chaos and bench: never
+//! deployed, never imported by a function's library. It depends on `shared` only.
 //!
 //! # Layout
 //! - [`engine`]: an embedded dynoxide DynamoDB engine on a loopback port.
@@ -7,12 +7,14 @@
 //!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
 //! - [`tokens`]: a development token issuer (ES256 key, key set, minted access tokens).
 //! - [`proxy`]: a proxy in front of the engine that parks, fails, slows or records chosen calls.
+//! - [`routes`]: the route table (routes, resolution, binary names), declared once.
 //! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table, and an
 //!   authenticator that trusts its own development issuer.
 
 pub mod apigw;
 pub mod engine;
 pub mod proxy;
+pub mod routes;
 pub mod tokens;
 
 use shared::{App, Config, DynamoStore};
@@ -193,10 +195,8 @@ pub async fn place_order(
     sub: &str,
     lines: &[(&str, u32)],
 ) -> shared::domain::Order {
-    use shared::domain::{
-        IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus, ProductId,
-    };
-    use shared::store::{Checkout, CheckoutPlan, CommitOutcome, GetProducts};
+    use shared::domain::{IdempotencyKey, OrderId, checkout};
+    use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts};
     for (product, quantity) in lines {
         add_to_cart(app, sub, product, *quantity).await;
     }
@@ -207,55 +207,24 @@ pub async fn place_order(
         .checkout_state(&user, &key)
         .await
         .expect("reads the cart");
-    let ids: Vec<ProductId> = cart
-        .lines
-        .keys()
-        .map(|id| ProductId::parse(id).expect("stored id"))
-        .collect();
     let products = app
         .store()
-        .get_products(&ids)
+        .get_products(&cart.product_ids())
         .await
         .expect("reads the products");
-    let items: Vec<OrderLine> = cart
-        .lines
-        .iter()
-        .map(|(id, &quantity)| {
-            let price = products[id].price;
-            OrderLine {
-                product_id: id.clone(),
-                name: products[id].name.clone(),
-                quantity,
-                unit_price: price,
-                line_total: price * i64::from(quantity),
-            }
-        })
-        .collect();
-    let order = Order {
-        id: OrderId::new().to_string(),
-        total: items.iter().map(|l| l.line_total).sum(),
-        items,
-        currency: app.config().currency().as_str().to_owned(),
-        status: OrderStatus::Placed,
-        created_at: shared::domain::now_rfc3339(),
-        cancelled_at: None,
-    };
-    let record = IdempotencyRecord {
-        fingerprint: String::new(),
-        status: 201,
-        body: String::new(),
-        location: None,
-    };
-    let plan = CheckoutPlan {
+    let plan = checkout::plan(&cart, &products, app.config().currency(), None)
+        .expect("the cart can be ordered");
+    let order = plan.order(OrderId::new(), shared::domain::now_rfc3339());
+    let commit = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version,
         order: &order,
-        record: &record,
+        fingerprint: "",
         max_open_orders: app.config().max_open_orders(),
     };
     assert_eq!(
-        app.store().commit_checkout(&plan).await.expect("commits"),
+        app.store().commit_checkout(&commit).await.expect("commits"),
         CommitOutcome::Committed
     );
     order
@@ -288,10 +257,11 @@ pub fn with_deadline(
     req.with_lambda_context(context)
 }
 
-/// Runs `req` through the functions' common wrapper (`shared::telemetry::observe`, as `main`
+/// Runs `req` through the functions' common wrapper (`shared::lambda::observe`, as `main`
 /// serves it) with `deadline` left before Lambda's deadline; returns the response and how long it
 /// took.
 pub async fn observe_with_deadline<F, Fut>(
+    config: &Config,
     req: lambda_http::Request,
     deadline: std::time::Duration,
     handler: &F,
@@ -306,7 +276,7 @@ where
         >,
 {
     let started = std::time::Instant::now();
-    let response = shared::telemetry::observe(with_deadline(req, deadline), handler)
+    let response = shared::lambda::observe(config, with_deadline(req, deadline), handler)
         .await
         .unwrap_or_else(|never| match never {});
     (response, started.elapsed())

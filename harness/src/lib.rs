@@ -10,7 +10,7 @@
 //! - [`tls`]: a throwaway CA per run, and TLS in front of the engine and the issuer's key set.
 //! - [`jwks`]: the development issuer's key set served over HTTP on loopback.
 //!
-//! The route table comes from `local::routes`, the one place routes are declared.
+//! The route table comes from `devkit::routes`, the one place routes are declared.
 
 pub mod fleet;
 pub mod front_door;

@@ -5,16 +5,16 @@
 //! Lambda, against a real DynamoDB wire protocol.
 //!
 //! # Layout
-//! - [`routes`]: the route table (method, path, function) and dispatch to each function's handler.
-//!   `template.yaml` and the `cargo lambda watch` router in `Cargo.toml` must agree with it; the
-//!   tests in `tests/routes.rs` fail when they do not.
+//! - [`dispatch`]: a route's function called in-process, as its own handler. The route table
+//!   itself is `devkit::routes`; `template.yaml` and the `cargo lambda watch` router in
+//!   `Cargo.toml` must agree with it, and the tests in `tests/routes.rs` fail when they do not.
 //! - [`server`]: the HTTP front door (API Gateway's part): matches a route, builds the payload-2.0
 //!   event, calls the handler, returns its response.
 //! - [`seed`]: demo products for an empty table.
 //! - [`cors`]: CORS preflight and response headers, as API Gateway applies the template's.
 
 pub mod cors;
-pub mod routes;
+pub mod dispatch;
 pub mod seed;
 pub mod server;
 

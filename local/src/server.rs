@@ -7,8 +7,8 @@
 //! invocation gets Lambda's deadline (`FUNCTION_TIMEOUT`, the template's `Timeout`) in its context,
 //! and one still running at it is cut off with API Gateway's bare 500, as on AWS.
 
-use crate::routes::{self, Resolved};
 use devkit::apigw::Call;
+use devkit::routes::{self, Resolved};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
@@ -187,9 +187,11 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
         let state = &state;
         let function = route.function;
         let handler = move |req| async move {
-            Ok::<_, std::convert::Infallible>(function.invoke(&state.app, &state.auth, req).await)
+            Ok::<_, std::convert::Infallible>(
+                crate::dispatch::invoke(function, &state.app, &state.auth, req).await,
+            )
         };
-        shared::telemetry::observe(request, &handler).await
+        shared::lambda::observe(state.app.config(), request, &handler).await
     });
     // Lambda's side of the deadline: an invocation still running at it is cut off, and the
     // client gets API Gateway's bare error (the functions answer 503 before it, so this is a

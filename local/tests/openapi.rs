@@ -1,8 +1,8 @@
-//! `openapi.yaml` describes exactly the routes `template.yaml` deploys (and `local::routes::ROUTES`
+//! `openapi.yaml` describes exactly the routes `template.yaml` deploys (and `devkit::routes::ROUTES`
 //! serves): no route missing from the contract, none in the contract that does not exist. Every
 //! operation is named (`operationId`, unique) and lists the 500 any function may answer.
 
-use local::routes::ROUTES;
+use devkit::routes::ROUTES;
 use std::collections::BTreeSet;
 use std::path::Path;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -100,7 +100,10 @@ fn the_contract_lists_exactly_the_deployed_routes() {
         .iter()
         .map(|r| (r.method.to_owned(), r.path.to_owned()))
         .collect();
-    assert_eq!(documented, served, "openapi.yaml and local::routes::ROUTES");
+    assert_eq!(
+        documented, served,
+        "openapi.yaml and devkit::routes::ROUTES"
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
-//! The route table is declared once (`local::routes::ROUTES`); everything else that names routes or
+//! The route table is declared once (`devkit::routes::ROUTES`); everything else that names routes or
 //! the table must agree with it: `template.yaml`, the `cargo lambda watch` router in `Cargo.toml`,
 //! the `events/` fixtures, the `functions/` folder and the table schema in `shared`.
 
-use local::routes::ROUTES;
+use devkit::routes::ROUTES;
 use shared::store::schema;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -80,7 +80,7 @@ fn template_routes_match_the_local_router() {
     assert_eq!(
         routes,
         declared(),
-        "template.yaml and local::routes::ROUTES must list the same routes"
+        "template.yaml and devkit::routes::ROUTES must list the same routes"
     );
 }
 

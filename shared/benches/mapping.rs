@@ -7,14 +7,14 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use lambda_http::http::StatusCode;
 use shared::ApiError;
-use shared::domain::{EntityTag, Product, Versioned};
+use shared::domain::{EntityTag, Product, ProductId, Versioned};
 use shared::store::bench_support::{decode, stored};
 use std::hint::black_box;
 
 fn product(i: usize) -> Versioned<Product> {
     Versioned {
         value: Product {
-            id: format!("product-{i:03}"),
+            id: ProductId::parse(&format!("product-{i:03}")).expect("a valid id"),
             name: "Espresso cup".into(),
             description: "Stoneware, 80 ml, dishwasher safe.".into(),
             price: 900,

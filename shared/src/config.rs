@@ -13,7 +13,12 @@ pub mod vars {
     pub const CURRENCY: &str = "CURRENCY";
     pub const CURSOR_SECRET: &str = "CURSOR_SECRET";
     pub const MAX_OPEN_ORDERS: &str = "MAX_OPEN_ORDERS";
+    pub const METRICS_NAMESPACE: &str = "METRICS_NAMESPACE";
+    pub const OPEN_CONNECTION_AT_INIT: &str = "OPEN_CONNECTION_AT_INIT";
 }
+
+/// The metrics namespace unless `METRICS_NAMESPACE` names another.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "StatelessShop";
 
 /// Placed (not cancelled) orders one user may hold at once, unless `MAX_OPEN_ORDERS` says otherwise.
 pub const DEFAULT_MAX_OPEN_ORDERS: u32 = 10;
@@ -40,6 +45,11 @@ pub struct Config {
     currency: Currency,
     cursor: CursorCodec,
     max_open_orders: u32,
+    /// Keys the caller ids of the request log: `CURSOR_SECRET` only, never the table-name
+    /// fallback (anyone could compute ids with that and test guesses of a subject).
+    caller_id_key: Option<Vec<u8>>,
+    metrics_namespace: String,
+    open_connection_at_init: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -50,6 +60,12 @@ impl std::fmt::Debug for Config {
             .field("currency", &self.currency)
             .field("cursor", &"<keyed, redacted>")
             .field("max_open_orders", &self.max_open_orders)
+            .field(
+                "caller_id_key",
+                &self.caller_id_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("metrics_namespace", &self.metrics_namespace)
+            .field("open_connection_at_init", &self.open_connection_at_init)
             .finish()
     }
 }
@@ -86,7 +102,12 @@ impl Config {
                 why: e.message,
             })?,
         };
-        let cursor_key = match get(vars::CURSOR_SECRET) {
+        let secret = get(vars::CURSOR_SECRET);
+        let caller_id_key = secret
+            .as_ref()
+            .filter(|s| s.len() >= MIN_CURSOR_SECRET_BYTES)
+            .map(|s| s.clone().into_bytes());
+        let cursor_key = match secret {
             Some(secret) if secret.len() >= MIN_CURSOR_SECRET_BYTES => secret.into_bytes(),
             Some(_) => {
                 return Err(ConfigError::Invalid {
@@ -98,7 +119,7 @@ impl Config {
             }
             // Without a secret, cursors are still integrity-checked (a flipped byte is refused), but
             // keyed by the table name, which is not secret. Forging one gains nothing: it only picks
-            // where a page of a public listing starts. README "Limits" says so.
+            // where a page of a public listing starts. docs/api.md "Limits" says so.
             None => format!("stateless-shop cursor key for table {table_name}").into_bytes(),
         };
         let cursor = CursorCodec::new(&cursor_key).map_err(|_| ConfigError::Invalid {
@@ -119,11 +140,20 @@ impl Config {
                     ),
                 })?,
         };
+        let metrics_namespace = get(vars::METRICS_NAMESPACE)
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
+        // Anything but `false` keeps the warm-up call (the bench sets `false` to measure it).
+        let open_connection_at_init =
+            get(vars::OPEN_CONNECTION_AT_INIT).is_none_or(|v| v != "false");
         Ok(Self {
             table_name,
             currency,
             cursor,
             max_open_orders,
+            caller_id_key,
+            metrics_namespace,
+            open_connection_at_init,
         })
     }
 
@@ -143,6 +173,22 @@ impl Config {
     /// The codec for paging cursors, keyed by `CURSOR_SECRET` (or the table name; see above).
     pub fn cursor(&self) -> &CursorCodec {
         &self.cursor
+    }
+
+    /// The key of the request log's caller ids: `CURSOR_SECRET`, or `None` when it is not set.
+    pub fn caller_id_key(&self) -> Option<&[u8]> {
+        self.caller_id_key.as_deref()
+    }
+
+    /// The CloudWatch namespace of the function's metrics (`METRICS_NAMESPACE`).
+    pub fn metrics_namespace(&self) -> &str {
+        &self.metrics_namespace
+    }
+
+    /// Whether init opens the DynamoDB connection before the first request
+    /// (`OPEN_CONNECTION_AT_INIT`, default true; `false` only to measure its effect).
+    pub fn open_connection_at_init(&self) -> bool {
+        self.open_connection_at_init
     }
 }
 
@@ -208,5 +254,26 @@ mod tests {
             !format!("{c:?}").contains(&secret),
             "Debug must not print the secret"
         );
+        assert_eq!(c.caller_id_key(), Some(secret.as_bytes()));
+        assert_eq!(
+            keyed_by_table.caller_id_key(),
+            None,
+            "no secret, no caller ids"
+        );
+    }
+
+    #[test]
+    fn metrics_namespace_and_warm_up_are_read_once_here() {
+        let c = load(&[("TABLE_NAME", "shop")]).expect("valid");
+        assert_eq!(c.metrics_namespace(), "StatelessShop");
+        assert!(c.open_connection_at_init());
+        let c = load(&[
+            ("TABLE_NAME", "shop"),
+            ("METRICS_NAMESPACE", "Shop/Test"),
+            ("OPEN_CONNECTION_AT_INIT", "false"),
+        ])
+        .expect("valid");
+        assert_eq!(c.metrics_namespace(), "Shop/Test");
+        assert!(!c.open_connection_at_init());
     }
 }

@@ -2,32 +2,37 @@
 //! HTTP helpers. It knows no function and no route table; functions depend on it, never the reverse.
 //!
 //! # Layout
-//! - [`config`]: typed settings from the environment, validated once at start-up.
-//! - [`domain`]: validated newtypes (`ProductId`, `ProductDraft`, `EntityTag`, `UserId`,
-//!   `Quantity`, `OrderId`, `IdempotencyKey`, …), `Product`, `Cart`, `Order`.
-//! - [`store`]: the single-table DynamoDB design, one narrow trait per operation, `DynamoStore`.
-//! - [`cursor`]: opaque, tamper-evident paging cursors.
-//! - [`error`]: `ApiError`, the one mapping from failures to RFC 9457 problem responses.
-//! - [`http`]: request parsing and response rendering shared by the handlers.
-//! - [`pricing`]: a cart priced from the catalog as it is now.
-//! - [`auth`]: bearer-token verification (the policy around `jsonwebtoken`) and the caller.
-//! - [`telemetry`]: logging set-up honouring Lambda's log settings.
+//! Three layers; a module imports only from the layers below it (and never from a function).
 //!
-//! A function's `main` builds an [`App`] once (config and client, outside the handler) and hands
-//! `&App` to its handler for every invocation.
+//! 1. [`domain`]: the shop's vocabulary and rules, no I/O: validated newtypes (`ProductId`,
+//!    `OrderId`, `Quantity`, `UserId`, `IdempotencyKey`, `EntityTag`, …), `Product`, `Cart`,
+//!    `Order`, and `domain::checkout` (pricing, stock, the expected total).
+//!    [`chain`]: the error cause chain on one line (std only).
+//! 2. [`config`]: every setting, read once at start-up. [`cursor`]: opaque, tamper-evident
+//!    paging cursors. [`store`]: the single-table DynamoDB design, one narrow trait per operation,
+//!    `DynamoStore` (SDK types never leave it). [`auth`]: bearer-token verification. [`telemetry`]:
+//!    logs and metrics, one line per request.
+//! 3. [`http`]: request parsing, responses, `ApiError` and its problem kinds, the deadline
+//!    budget. [`lambda`]: the entry point every `main` calls.
+//!
+//! [`lambda::run`] builds an [`App`] once (config and client, outside the handler) and hands
+//! `&App` to the function's handler for every invocation.
 
+// Layer 1: no imports from this crate (the domain's rules, the error-chain helper).
+pub mod chain;
+pub mod domain;
+// Layer 2: each imports only layer 1 (and `config`, read first).
 pub mod auth;
 pub mod config;
 pub mod cursor;
-pub mod domain;
-pub mod error;
-pub mod http;
-pub mod pricing;
 pub mod store;
 pub mod telemetry;
+// Layer 3: the HTTP face and the entry point, over everything below.
+pub mod http;
+pub mod lambda;
 
 pub use config::{Config, ConfigError};
-pub use error::ApiError;
+pub use http::ApiError;
 pub use store::DynamoStore;
 
 /// Everything a handler needs, built once per process: settings and a store.
@@ -60,8 +65,7 @@ impl App<DynamoStore> {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let store = DynamoStore::from_env(config.table_name()).await?;
-        // `OPEN_CONNECTION_AT_INIT=false` skips it (for measuring its effect with the bench).
-        if std::env::var("OPEN_CONNECTION_AT_INIT").map_or(true, |v| v != "false") {
+        if config.open_connection_at_init() {
             store.open_connection().await;
         }
         Ok(Self::new(config, store))

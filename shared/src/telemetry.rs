@@ -1,15 +1,18 @@
-//! Logs and metrics for every binary: the subscriber set up first thing in `main`, and
-//! [`serve`], which runs a handler under the Lambda runtime with one log line and one metrics
-//! document per request.
+//! Logs and metrics for every binary: the subscriber set up first thing, and [`observe`], which
+//! runs one request with one log line and one metrics document. It knows no HTTP problem type and
+//! reads no setting: `crate::lambda` hands it the function's name, namespace and caller-id key
+//! from [`crate::Config`].
 //!
-//! Logs honour Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT=JSON` switches to one
+//! Logging is set up before the configuration is read (so a bad setting is logged), from Lambda's
+//! own variables only. Logs honour Lambda's advanced logging controls: `AWS_LAMBDA_LOG_FORMAT=JSON` switches to one
 //! JSON object per line (fields at the top level, for Logs Insights, with the RFC 3339
 //! `timestamp` Lambda's level filtering needs), and `AWS_LAMBDA_LOG_LEVEL` (or `RUST_LOG`, which
 //! wins) sets the level. No timestamps in text mode: CloudWatch stamps every line already.
 //!
 //! The request line carries the Lambda request id, the route, the status, the latency, whether
 //! the process was cold, and a caller id that cannot be turned back into the token's subject
-//! (HMAC-SHA256 keyed by `CURSOR_SECRET`; see [`caller_id`]). Never a token, a key or a body,
+//! (HMAC-SHA256 keyed by `CURSOR_SECRET`; see [`caller_id`]). The HTTP face notes the verified
+//! caller ([`note_caller`]) in a task-local that lives as long as the request. Never a token, a key or a body,
 //! at any level (see [`NEVER_VERBOSE`]).
 //!
 //! Metrics are CloudWatch Embedded Metric Format documents on stdout (through
@@ -17,7 +20,8 @@
 //! dimension `Function` (and `StatusClass` for `Requests`/`Latency`): `Requests` (Count),
 //! `Latency` (Milliseconds), `ColdStart` (Count, once per process).
 
-use hmac::{Hmac, Mac};
+use crate::domain::UserId;
+use hmac::{Hmac, KeyInit, Mac};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use sha2::Sha256;
@@ -39,9 +43,6 @@ const NEVER_VERBOSE: &[&str] = &[
     "aws_sigv4=off",
     "aws_smithy_runtime=error",
 ];
-
-/// The metrics namespace unless `METRICS_NAMESPACE` names another.
-pub const DEFAULT_NAMESPACE: &str = "StatelessShop";
 
 pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
@@ -82,31 +83,19 @@ pub fn init() {
 /// Logs why the process cannot start and exits with status 1. For `main`, before the handler loop:
 /// on Lambda this surfaces as an init error whose log line says what to set.
 pub fn exit_at_startup(function: &str, err: &dyn std::error::Error) -> ! {
-    tracing::error!(error = %crate::http::cause_chain(err), "{function} cannot start");
-    eprintln!("{function} cannot start: {}", crate::http::cause_chain(err));
+    let chain = crate::chain::cause_chain(err);
+    tracing::error!(error = %chain, "{function} cannot start");
+    eprintln!("{function} cannot start: {chain}");
     std::process::exit(1)
-}
-
-/// Runs `handler` under the Lambda runtime as `function`, with metrics set up and every request
-/// observed ([`observe`]). For `main`, after config and clients are built.
-pub async fn serve<F, Fut>(function: &'static str, handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut + Sync,
-    Fut: Future<Output = Result<Response<Body>, Infallible>> + Send,
-{
-    init_metrics(function);
-    lambda_http::run(lambda_http::service_fn(|req| observe(req, &handler))).await
 }
 
 /// The EMF collector of this process (one function per process, as on Lambda).
 static METRICS: OnceLock<&'static metrics_cloudwatch_embedded::Collector> = OnceLock::new();
 
-/// Sets up the EMF collector for `function` (once per process; [`serve`] calls it).
-pub fn init_metrics(function: &'static str) {
-    let namespace =
-        std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| DEFAULT_NAMESPACE.to_owned());
+/// Sets up the EMF collector for `function` in `namespace` (once per process, at start-up).
+pub fn init_metrics(function: &'static str, namespace: &str) {
     match metrics_cloudwatch_embedded::Builder::new()
-        .cloudwatch_namespace(namespace)
+        .cloudwatch_namespace(namespace.to_owned())
         .with_dimension("Function", function)
         .init()
     {
@@ -129,33 +118,23 @@ pub fn init_metrics(function: &'static str) {
 static COLD: AtomicBool = AtomicBool::new(true);
 
 tokio::task_local! {
-    /// The caller id of the request in flight, once its token is verified.
-    static CALLER: RefCell<Option<String>>;
+    /// The verified caller of the request in flight. Held in memory for the request only; the
+    /// log line gets its keyed hash, never the subject.
+    static CALLER: RefCell<Option<UserId>>;
 }
 
-/// Records the verified caller of the request in flight (called by `auth`); a no-op outside
-/// [`observe`].
-pub fn note_caller(subject: &str) {
-    let id = caller_id(subject);
-    let _ = CALLER.try_with(|slot| *slot.borrow_mut() = Some(id));
+/// Records the verified caller of the request in flight (the HTTP face calls it once the token
+/// is verified); a no-op outside [`observe`].
+pub fn note_caller(user: &UserId) {
+    let _ = CALLER.try_with(|slot| *slot.borrow_mut() = Some(user.clone()));
 }
 
 /// A stable, non-reversible id for a token subject: the first 16 hex digits of
-/// HMAC-SHA256(`CURSOR_SECRET`, "caller:" + subject). The same caller has the same id in every
-/// function of one deployment, so their requests can be followed across the logs. Without a
-/// `CURSOR_SECRET` there is no key nobody can guess, so no id: `-` (set `CursorSecret`).
-pub fn caller_id(subject: &str) -> String {
-    static KEY: OnceLock<Option<Vec<u8>>> = OnceLock::new();
-    let key = KEY.get_or_init(|| {
-        std::env::var(crate::config::vars::CURSOR_SECRET)
-            .ok()
-            .filter(|k| k.len() >= crate::config::MIN_CURSOR_SECRET_BYTES)
-            .map(String::into_bytes)
-    });
-    caller_id_with(key.as_deref(), subject)
-}
-
-fn caller_id_with(key: Option<&[u8]>, subject: &str) -> String {
+/// HMAC-SHA256(`key`, "caller:" + subject), `key` being `CURSOR_SECRET`
+/// ([`crate::Config::caller_id_key`]). The same caller has the same id in every function of one
+/// deployment, so their requests can be followed across the logs. Without a `CURSOR_SECRET` there
+/// is no key nobody can guess, so no id: `-` (set `CursorSecret`).
+pub fn caller_id(key: Option<&[u8]>, subject: &str) -> String {
     let Some(Ok(mut mac)) = key.map(Hmac::<Sha256>::new_from_slice) else {
         return "-".to_owned();
     };
@@ -178,9 +157,13 @@ pub struct RequestRecord {
     pub caller: Option<String>,
 }
 
-/// Runs one request through `handler` within the invocation's time budget
-/// ([`crate::http::within_budget`]), then logs its line and emits its metrics.
-pub async fn observe<F, Fut>(req: Request, handler: &F) -> Result<Response<Body>, Infallible>
+/// Runs one request through `handler`, then logs its line and emits its metrics. Caller ids are
+/// keyed with `caller_key` (see [`caller_id`]).
+pub async fn observe<F, Fut>(
+    req: Request,
+    caller_key: Option<&[u8]>,
+    handler: &F,
+) -> Result<Response<Body>, Infallible>
 where
     F: Fn(Request) -> Fut,
     Fut: Future<Output = Result<Response<Body>, Infallible>>,
@@ -205,14 +188,13 @@ where
         }
         _ => format!("{} {}", req.method(), req.uri().path()),
     };
-    // Every handler answers before Lambda's deadline, whatever DynamoDB or the issuer do.
-    let budget = crate::http::budget(&req);
     let (response, caller) = CALLER
         .scope(RefCell::new(None), async {
-            let response = crate::http::within_budget(budget, handler(req)).await;
+            let response = handler(req).await;
             (response, CALLER.with(|c| c.borrow_mut().take()))
         })
         .await;
+    let caller = caller.map(|user| caller_id(caller_key, user.as_str()));
     let status = response.as_ref().map_or(500, |r| r.status().as_u16());
     record(&RequestRecord {
         request_id,
@@ -273,16 +255,16 @@ mod tests {
     #[test]
     fn caller_ids_are_stable_short_keyed_and_distinct() {
         let key = Some(&b"0123456789abcdef0123456789abcdef"[..]);
-        let a = caller_id_with(key, "alice");
-        assert_eq!(a, caller_id_with(key, "alice"));
+        let a = caller_id(key, "alice");
+        assert_eq!(a, caller_id(key, "alice"));
         assert_eq!(a.len(), 16);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, caller_id_with(key, "bob"));
+        assert_ne!(a, caller_id(key, "bob"));
         assert_ne!(
             a,
-            caller_id_with(Some(&b"another key, also 32 bytes long!"[..]), "alice")
+            caller_id(Some(&b"another key, also 32 bytes long!"[..]), "alice")
         );
-        assert_eq!(caller_id_with(None, "alice"), "-", "no key, no id");
+        assert_eq!(caller_id(None, "alice"), "-", "no key, no id");
     }
 
     #[test]

@@ -16,7 +16,7 @@ fn documents(r: &RequestRecord) -> Vec<Value> {
 
 #[test]
 fn one_document_per_request_and_one_more_on_a_cold_start() {
-    init_metrics("get-product");
+    init_metrics("get-product", shared::config::DEFAULT_METRICS_NAMESPACE);
     let mut r = RequestRecord {
         request_id: "req-1".into(),
         route: "GET /products/{id}".into(),

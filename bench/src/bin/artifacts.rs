@@ -83,7 +83,7 @@ fn launcher(dir: &Path, args: &Args, name: &str, artifact: &Path) -> Result<(), 
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
-    let mut functions: Vec<&str> = local::routes::ROUTES
+    let mut functions: Vec<&str> = devkit::routes::ROUTES
         .iter()
         .map(|r| r.function.binary())
         .collect();

@@ -9,6 +9,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::OrderStatus;
+use shared::http::ProblemKind;
 use shared::store::{CancelOrder, CancelOutcome, GetOrder};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
@@ -31,7 +32,7 @@ async fn respond<S: GetOrder + CancelOrder + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "POST")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let id = http::order_id(req)?;
     for _ in 0..ATTEMPTS {
         let order = app
@@ -55,7 +56,7 @@ async fn respond<S: GetOrder + CancelOrder + Sync>(
 
 fn in_progress() -> ApiError {
     ApiError::Conflict {
-        kind: "request-in-progress",
+        kind: ProblemKind::RequestInProgress,
         detail: "the order is changing under concurrent requests; retry after Retry-After seconds"
             .into(),
         extra: None,

@@ -31,8 +31,8 @@ async fn the_sample_event_cancels_and_restores_stock_once() {
     seed_product(&t.app, "p2", "Q", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("p1", 3), ("p2", 1)]).await;
     assert_eq!(stock_of(&t.app, "p1").await, Some(7));
-    let event =
-        include_str!("../../../events/cancel-order.json").replace(EVENT_ORDER_ID, &order.id);
+    let event = include_str!("../../../events/cancel-order.json")
+        .replace(EVENT_ORDER_ID, order.id.as_str());
     let bearer = t.user_bearer("alice");
     let response = handle(
         &t.app,
@@ -71,7 +71,7 @@ async fn concurrent_cancels_restore_stock_once() {
     for _ in 0..12 {
         let (t, id) = (t.clone(), order.id.clone());
         tasks.push(tokio::spawn(async move {
-            cancel(&t, "alice", &id).await.status().as_u16()
+            cancel(&t, "alice", id.as_str()).await.status().as_u16()
         }));
     }
     for task in tasks {
@@ -95,7 +95,7 @@ async fn a_deleted_product_gets_no_stock_back_and_does_not_block_the_cancel() {
             .await
             .expect("deleted");
     }
-    assert_eq!(cancel(&t, "alice", &order.id).await.status(), 200);
+    assert_eq!(cancel(&t, "alice", order.id.as_str()).await.status(), 200);
     assert_eq!(stock_of(&t.app, "kept").await, Some(10));
     assert_eq!(
         stock_of(&t.app, "gone").await,
@@ -109,7 +109,7 @@ async fn nobody_else_can_cancel_an_order() {
     let t = spawn_app().await;
     seed_product(&t.app, "p1", "P", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("p1", 1)]).await;
-    assert_eq!(cancel(&t, "bob", &order.id).await.status(), 404);
+    assert_eq!(cancel(&t, "bob", order.id.as_str()).await.status(), 404);
     assert_eq!(stock_of(&t.app, "p1").await, Some(9));
     assert_eq!(cancel(&t, "alice", "nope").await.status(), 400);
     let anonymous = Call::new(
@@ -157,10 +157,10 @@ async fn a_cancel_still_in_progress_is_409_and_the_retry_cancels_once() {
         "tag:stateless-shop,2026:problem:request-in-progress"
     );
     assert_eq!(stock_of(&t.app, "p1").await, Some(7), "nothing changed yet");
-    let retry = cancel(&t, "alice", &order.id).await;
+    let retry = cancel(&t, "alice", order.id.as_str()).await;
     assert_eq!(retry.status(), 200);
     assert_eq!(body_json(&retry)["status"], "cancelled");
-    assert_eq!(cancel(&t, "alice", &order.id).await.status(), 200);
+    assert_eq!(cancel(&t, "alice", order.id.as_str()).await.status(), 200);
     assert_eq!(stock_of(&t.app, "p1").await, Some(10), "restored once");
 }
 
@@ -201,20 +201,20 @@ async fn cancels_give_back_exactly_the_places_their_orders_took() {
         }),
     )
     .await;
-    let response = cancel(&t, "alice", &old.id).await;
+    let response = cancel(&t, "alice", old.id.as_str()).await;
     assert_eq!(response.status(), 200);
     assert_eq!(body_json(&response)["status"], "cancelled");
     assert_eq!(stock_of(&t.app, "p1").await, Some(9), "its stock came back");
     assert_eq!(open_orders(&t, "alice").await, 2, "it gave back no place");
-    assert_eq!(cancel(&t, "alice", &old.id).await.status(), 200);
+    assert_eq!(cancel(&t, "alice", old.id.as_str()).await.status(), 200);
     assert_eq!(open_orders(&t, "alice").await, 2);
-    assert_eq!(cancel(&t, "alice", &new.id).await.status(), 200);
+    assert_eq!(cancel(&t, "alice", new.id.as_str()).await.status(), 200);
     assert_eq!(
         open_orders(&t, "alice").await,
         1,
         "the new one gave its place back"
     );
-    assert_eq!(cancel(&t, "alice", &new.id).await.status(), 200);
+    assert_eq!(cancel(&t, "alice", new.id.as_str()).await.status(), 200);
     assert_eq!(open_orders(&t, "alice").await, 1, "once");
     assert_eq!(stock_of(&t.app, "p1").await, Some(10));
 }

@@ -24,7 +24,7 @@ async fn respond<S: RemoveCartLine + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "DELETE")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let product_id = http::product_id(req, "product_id")?;
     app.store()
         .remove_cart_line(caller.user(), &product_id)

@@ -26,6 +26,7 @@ async fn cart_ids(t: &TestApp, sub: &str) -> Vec<String> {
         .expect("cart")
         .lines
         .into_keys()
+        .map(|id| id.to_string())
         .collect()
 }
 

@@ -25,7 +25,7 @@ async fn respond<S: DeleteProduct + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "DELETE")?;
-    auth.authenticate_admin(req.headers()).await?;
+    http::admin(auth, req).await?;
     let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;
     if matches!(

@@ -6,8 +6,9 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
+use shared::domain::CartView;
 use shared::store::{GetCart, GetProducts};
-use shared::{ApiError, App, http, pricing};
+use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
@@ -25,8 +26,9 @@ async fn respond<S: GetCart + GetProducts + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let cart = app.store().get_cart(caller.user()).await?;
-    let view = pricing::cart_view(app.store(), &cart, app.config().currency().as_str()).await?;
+    let products = app.store().get_products(&cart.product_ids()).await?;
+    let view = CartView::price(&cart, &products, app.config().currency());
     http::json(StatusCode::OK, &view)
 }

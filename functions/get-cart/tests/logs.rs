@@ -1,4 +1,4 @@
-//! The request log line, as `main` produces it through `shared::telemetry::observe`: one JSON
+//! The request log line, as `main` produces it through `shared::lambda::observe`: one JSON
 //! line per request with id, route, status, latency, cold start and a hashed caller; never the
 //! token. (Its own test binary: the cold-start flag is per process.)
 
@@ -29,9 +29,6 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
-    // SAFETY: set before anything reads the environment, on this test binary's only thread (a
-    // current-thread runtime); caller ids are keyed by the deployment's cursor secret.
-    unsafe { std::env::set_var("CURSOR_SECRET", "a-test-secret-of-at-least-32-bytes!") };
     let logs = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .json()
@@ -42,22 +39,30 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let t = spawn_app().await;
+    // Caller ids are keyed by the deployment's cursor secret: the same table, with one set.
+    let app = devkit::app_for(
+        &t.engine,
+        t.app.store().table(),
+        &[("CURSOR_SECRET", "a-test-secret-of-at-least-32-bytes!")],
+    )
+    .await
+    .expect("an app with a cursor secret");
     let bearer = t.user_bearer("alice");
     let token = bearer.trim_start_matches("Bearer ").to_owned();
     let event = include_str!("../../../events/get-cart.json");
-    let handler = |req| get_cart::handle(&t.app, &t.auth, req);
+    let handler = |req| get_cart::handle(&app, &t.auth, req);
     for request_id in ["req-1", "req-2"] {
         let mut context = lambda_http::Context::default();
         context.request_id = request_id.to_owned();
         let req = request_from_event_json_with(event, &bearer).with_lambda_context(context);
-        let response = shared::telemetry::observe(req, &handler)
+        let response = shared::lambda::observe(app.config(), req, &handler)
             .await
             .expect("infallible");
         assert_eq!(response.status(), 200);
     }
     // Without a token: no caller.
     let req = request_from_event_json_with(event, "");
-    shared::telemetry::observe(req, &handler)
+    shared::lambda::observe(app.config(), req, &handler)
         .await
         .expect("infallible");
     // Under `cargo lambda watch` the route key is `$default`: the line names the method and path.
@@ -67,7 +72,7 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
         "the event names its route key"
     );
     let req = request_from_event_json_with(&watched, &bearer);
-    shared::telemetry::observe(req, &handler)
+    shared::lambda::observe(app.config(), req, &handler)
         .await
         .expect("infallible");
 
@@ -80,7 +85,7 @@ async fn one_line_per_request_with_a_hashed_caller_and_no_token() {
         .filter(|l: &Value| l["message"] == "request")
         .collect();
     assert_eq!(lines.len(), 4, "one line per request: {text}");
-    let caller = shared::telemetry::caller_id("alice");
+    let caller = shared::telemetry::caller_id(app.config().caller_id_key(), "alice");
     assert_eq!(caller.len(), 16, "keyed by the secret: {caller}");
     for (line, (id, cold)) in lines.iter().zip([("req-1", true), ("req-2", false)]) {
         assert_eq!(line["request_id"], id);

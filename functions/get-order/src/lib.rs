@@ -25,7 +25,7 @@ async fn respond<S: GetOrder + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let id = http::order_id(req)?;
     let order = app
         .store()

@@ -23,7 +23,8 @@ async fn the_sample_event_returns_the_callers_order() {
     let t = spawn_app().await;
     seed_product(&t.app, "p1", "P", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("p1", 2)]).await;
-    let event = include_str!("../../../events/get-order.json").replace(EVENT_ORDER_ID, &order.id);
+    let event =
+        include_str!("../../../events/get-order.json").replace(EVENT_ORDER_ID, order.id.as_str());
     let response = handle(
         &t.app,
         &t.auth,
@@ -43,7 +44,7 @@ async fn someone_elses_or_an_unknown_order_is_404() {
     let t = spawn_app().await;
     seed_product(&t.app, "p1", "P", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("p1", 1)]).await;
-    assert_eq!(get(&t, "bob", &order.id).await.status(), 404);
+    assert_eq!(get(&t, "bob", order.id.as_str()).await.status(), 404);
     assert_eq!(
         get(&t, "alice", &shared::domain::OrderId::new().to_string())
             .await

@@ -141,13 +141,15 @@ async fn a_slow_engine_gets_a_503_before_the_deadline() {
         .request()
         .expect("valid event");
     let handler = |req| handle(&app, req);
-    let (response, took) = devkit::observe_with_deadline(request, deadline, &handler).await;
+    let (response, took) =
+        devkit::observe_with_deadline(t.app.config(), request, deadline, &handler).await;
     devkit::assert_answered_503_before(&response, took, deadline);
     // Without the delay the same request within the same deadline answers normally.
     proxy.delay_all(std::time::Duration::ZERO);
     let request = Call::new("GET", ROUTE, "/products/p1")
         .request()
         .expect("valid event");
-    let (response, _) = devkit::observe_with_deadline(request, deadline, &handler).await;
+    let (response, _) =
+        devkit::observe_with_deadline(t.app.config(), request, deadline, &handler).await;
     assert_eq!(response.status(), 200);
 }

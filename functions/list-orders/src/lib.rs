@@ -4,23 +4,15 @@
 //! new order). The cursor is sealed for this caller: another
 //! user's cursor is refused (400), so it can never page into someone else's orders.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 use shared::auth::Authenticator;
-use shared::domain::{FieldError, Order, OrderId};
+use shared::domain::OrderId;
+use shared::http::Pager;
 use shared::store::ListOrders;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
-pub const DEFAULT_LIMIT: usize = 20;
-pub const MAX_LIMIT: usize = 100;
-
-#[derive(Serialize)]
-struct Listing<'a> {
-    items: &'a [Order],
-    next_cursor: Option<String>,
-}
+pub use shared::http::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Any signed-in user: 401 without a valid bearer token.
 pub async fn handle<S: ListOrders + Sync>(
@@ -37,30 +29,17 @@ async fn respond<S: ListOrders + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
-    let caller = auth.authenticate(req.headers()).await?;
-    let limit = http::limit_param(req, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let caller = http::caller(auth, req).await?;
     let scope = format!("orders:{}", caller.user());
-    let codec = app.config().cursor();
-    let bad_cursor = || {
-        ApiError::bad_field(FieldError::new(
-            "cursor",
-            "is not a cursor this API issued to you; start again without it",
-        ))
-    };
-    let after = match http::query_param(req, "cursor")? {
-        None => None,
-        Some(cursor) => {
-            let position = codec.open(&scope, &cursor).map_err(|_| bad_cursor())?;
-            Some(OrderId::parse(&position).map_err(|_| bad_cursor())?)
-        }
-    };
-    let page = app
+    let pager = Pager::new(
+        app.config().cursor(),
+        &scope,
+        "is not a cursor this API issued to you; start again without it",
+    );
+    let page = pager.request(req, OrderId::parse)?;
+    let found = app
         .store()
-        .list_orders(caller.user(), after.as_ref(), limit)
+        .list_orders(caller.user(), page.after.as_ref(), page.limit)
         .await?;
-    let listing = Listing {
-        items: &page.items,
-        next_cursor: page.next.map(|id| codec.seal(&scope, id.as_str())),
-    };
-    http::json(StatusCode::OK, &listing)
+    pager.respond(&found.items, found.next.as_ref().map(OrderId::as_str))
 }

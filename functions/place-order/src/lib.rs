@@ -18,12 +18,10 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::Authenticator;
-use shared::domain::{
-    CheckoutRequest, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus, now_rfc3339,
-};
-use shared::store::{
-    Checkout, CheckoutPlan, CommitOutcome, GetProducts, LineReason, LineRejection,
-};
+use shared::domain::checkout::{self, LineReason, LineRejection, Rejection};
+use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, now_rfc3339};
+use shared::http::{BodyOf, ProblemKind};
+use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
@@ -45,10 +43,10 @@ async fn respond<S: Checkout + GetProducts + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "POST")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let key = http::idempotency_key(req)?;
     let request = match http::optional_json_body(req)? {
-        Some(body) => CheckoutRequest::parse(&body).map_err(ApiError::Validation)?,
+        Some(body) => CheckoutRequest::parse(&body).map_err(ApiError::invalid(BodyOf::Checkout))?,
         None => CheckoutRequest::default(),
     };
     let fingerprint = request.fingerprint();
@@ -58,91 +56,34 @@ async fn respond<S: Checkout + GetProducts + Sync>(
         if let Some(record) = record {
             return replay(&record, &fingerprint);
         }
-        if cart.lines.is_empty() {
-            return Err(ApiError::Unprocessable {
-                kind: "cart-empty",
-                detail: "the cart is empty: add products before ordering".into(),
-            });
-        }
-        let ids = cart
-            .product_ids()
-            .map_err(|e| ApiError::Internal(format!("stored cart line: {e}").into()))?;
-        let products = app.store().get_products(&ids).await?;
-
-        // Check what the read shows first, so the client hears of every short line at once; the
-        // transaction's conditions re-check it all where it counts.
-        let mut rejected = Vec::new();
-        let mut items = Vec::with_capacity(cart.lines.len());
-        for (id, &quantity) in &cart.lines {
-            match products.get(id) {
-                None => rejected.push(LineRejection {
-                    product_id: id.clone(),
-                    reason: LineReason::Missing,
-                }),
-                Some(p) if p.stock < i64::from(quantity) => rejected.push(LineRejection {
-                    product_id: id.clone(),
-                    reason: LineReason::Short { available: p.stock },
-                }),
-                Some(p) => items.push(OrderLine {
-                    product_id: id.clone(),
-                    name: p.name.clone(),
-                    quantity,
-                    unit_price: p.price,
-                    line_total: p.price * i64::from(quantity),
-                }),
-            }
-        }
-        if !rejected.is_empty() {
-            return Err(rejection(&rejected, &cart.lines));
-        }
-        let total: i64 = items.iter().map(|l| l.line_total).sum();
-        if let Some(expected) = request.expected_total
-            && expected != total
-        {
-            return Err(ApiError::Conflict {
-                kind: "total-changed",
-                detail: format!(
-                    "the cart now totals {total}, not {expected}: prices changed since you looked"
-                ),
-                extra: Some(Map::from_iter([("total".to_owned(), json!(total))])),
-                retry_after: None,
-            });
-        }
-        let order = Order {
-            id: OrderId::new().to_string(),
-            items,
-            total,
-            currency: app.config().currency().as_str().to_owned(),
-            status: OrderStatus::Placed,
-            created_at: now_rfc3339(),
-            cancelled_at: None,
-        };
-        let body = serde_json::to_string(&order).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        let record = IdempotencyRecord {
-            fingerprint: fingerprint.clone(),
-            status: 201,
-            body,
-            location: Some(format!("/orders/{}", order.id)),
-        };
-        let plan = CheckoutPlan {
+        let products = app.store().get_products(&cart.product_ids()).await?;
+        // What the read shows is checked first, so the client hears of every short line at once;
+        // the transaction's conditions re-check price and stock where it counts.
+        let plan = checkout::plan(
+            &cart,
+            &products,
+            app.config().currency(),
+            request.expected_total,
+        )
+        .map_err(rejected)?;
+        let order = plan.order(OrderId::new(), now_rfc3339());
+        let commit = CheckoutCommit {
             user,
             key: &key,
             cart_version: cart.version,
             order: &order,
-            record: &record,
+            fingerprint: &fingerprint,
             max_open_orders: app.config().max_open_orders(),
         };
-        match app.store().commit_checkout(&plan).await? {
-            CommitOutcome::Committed => return stored_response(&record, false),
-            CommitOutcome::LinesRejected(rejected) => {
-                return Err(rejection(&rejected, &cart.lines));
-            }
+        match app.store().commit_checkout(&commit).await? {
+            CommitOutcome::Committed => return created(&order, false),
+            CommitOutcome::LinesRejected(lines) => return Err(rejected(Rejection::Lines(lines))),
             // The cart changed after it was priced, or a duplicate request won the key: read again.
             CommitOutcome::CartChanged | CommitOutcome::KeyTaken => continue,
             CommitOutcome::TooManyOpenOrders => {
                 let cap = app.config().max_open_orders();
                 return Err(ApiError::Conflict {
-                    kind: "too-many-open-orders",
+                    kind: ProblemKind::TooManyOpenOrders,
                     detail: format!(
                         "you already hold {cap} placed orders, the most allowed: cancel one to place another"
                     ),
@@ -158,7 +99,7 @@ async fn respond<S: Checkout + GetProducts + Sync>(
 
 fn in_progress() -> ApiError {
     ApiError::Conflict {
-        kind: "request-in-progress",
+        kind: ProblemKind::RequestInProgress,
         detail: "a request with this Idempotency-Key is still being processed; retry after Retry-After seconds".into(),
         extra: None,
         retry_after: Some(1),
@@ -169,20 +110,18 @@ fn in_progress() -> ApiError {
 fn replay(record: &IdempotencyRecord, fingerprint: &str) -> Result<Response<Body>, ApiError> {
     if record.fingerprint != fingerprint {
         return Err(ApiError::Unprocessable {
-            kind: "idempotency-key-reused",
+            kind: ProblemKind::IdempotencyKeyReused,
             detail: "this Idempotency-Key was used for a different request; use a new key for a new order".into(),
         });
     }
-    stored_response(record, true)
+    created(&record.order, true)
 }
 
-fn stored_response(record: &IdempotencyRecord, replayed: bool) -> Result<Response<Body>, ApiError> {
-    let status =
-        StatusCode::from_u16(record.status).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let mut response = http::raw_json(status, record.body.clone())?;
-    if let Some(location) = &record.location {
-        response = http::with_header(response, header::LOCATION, location)?;
-    }
+/// 201 with the order and its `Location`; a replay says so in `Idempotent-Replayed`.
+fn created(order: &Order, replayed: bool) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_string(order).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let mut response = http::raw_json(StatusCode::CREATED, body)?;
+    response = http::with_header(response, header::LOCATION, &format!("/orders/{}", order.id))?;
     if replayed {
         response = http::with_header(
             response,
@@ -193,35 +132,49 @@ fn stored_response(record: &IdempotencyRecord, replayed: bool) -> Result<Respons
     Ok(response)
 }
 
+/// The problem for a cart that cannot be ordered as it stands: 422 for an empty cart, 409 naming
+/// every line that cannot be placed (and why) or the total that changed.
+fn rejected(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::EmptyCart => ApiError::Unprocessable {
+            kind: ProblemKind::CartEmpty,
+            detail: "the cart is empty: add products before ordering".into(),
+        },
+        Rejection::TotalChanged { total, expected } => ApiError::Conflict {
+            kind: ProblemKind::TotalChanged,
+            detail: format!(
+                "the cart now totals {total}, not {expected}: prices changed since you looked"
+            ),
+            extra: Some(Map::from_iter([("total".to_owned(), json!(total))])),
+            retry_after: None,
+        },
+        Rejection::Lines(lines) => lines_rejected(&lines),
+    }
+}
+
 /// 409 naming every line that cannot be placed, and why.
-fn rejection(
-    rejected: &[LineRejection],
-    lines: &std::collections::BTreeMap<String, u32>,
-) -> ApiError {
-    let products: Vec<Value> = rejected
+fn lines_rejected(lines: &[LineRejection]) -> ApiError {
+    let products: Vec<Value> = lines
         .iter()
         .map(|r| {
-            let requested = lines.get(&r.product_id).copied().unwrap_or(0);
+            let (id, requested) = (r.product_id.as_str(), r.requested.get());
             match &r.reason {
-                LineReason::Missing => json!({"product_id": r.product_id, "problem": "unavailable", "requested": requested, "available": 0}),
+                LineReason::Missing => json!({"product_id": id, "problem": "unavailable", "requested": requested, "available": 0}),
                 LineReason::Short { available } => {
-                    json!({"product_id": r.product_id, "problem": "insufficient-stock", "requested": requested, "available": available})
+                    json!({"product_id": id, "problem": "insufficient-stock", "requested": requested, "available": available})
                 }
-                LineReason::PriceChanged { price } => json!({"product_id": r.product_id, "problem": "price-changed", "price": price}),
+                LineReason::PriceChanged { price } => json!({"product_id": id, "problem": "price-changed", "price": price}),
             }
         })
         .collect();
-    let only_prices = rejected
-        .iter()
-        .all(|r| matches!(r.reason, LineReason::PriceChanged { .. }));
-    let (kind, detail) = if only_prices {
+    let (kind, detail) = if Rejection::only_prices_changed(lines) {
         (
-            "price-changed",
+            ProblemKind::PriceChanged,
             "prices changed while the order was being placed; look at the cart again",
         )
     } else {
         (
-            "insufficient-stock",
+            ProblemKind::InsufficientStock,
             "some products are short of stock or no longer sold; nothing was ordered",
         )
     };

@@ -366,9 +366,10 @@ async fn twenty_concurrent_retries_of_one_key_make_one_order() {
 async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
     // What the handler relies on when a write lands between its read and its commit.
     use shared::domain::{
-        IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus,
+        IdempotencyKey, LineReason, LineRejection, Order, OrderId, OrderLine, OrderStatus,
+        ProductId, Quantity,
     };
-    use shared::store::{Checkout, CheckoutPlan, CommitOutcome, LineReason, LineRejection};
+    use shared::store::{Checkout, CheckoutCommit, CommitOutcome};
     let t = spawn_app().await;
     seed_product(&t.app, "p1", "P", 500, 10).await;
     add_to_cart(&t.app, "alice", "p1", 1).await;
@@ -380,12 +381,14 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         .checkout_state(&user, &key)
         .await
         .expect("state");
+    let p1 = ProductId::parse("p1").expect("id");
+    let one = Quantity::new(1).expect("quantity");
     let order_at = |price: i64| Order {
-        id: OrderId::new().to_string(),
+        id: OrderId::new(),
         items: vec![OrderLine {
-            product_id: "p1".into(),
+            product_id: p1.clone(),
             name: "P".into(),
-            quantity: 1,
+            quantity: one,
             unit_price: price,
             line_total: price,
         }],
@@ -395,35 +398,30 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         created_at: shared::domain::now_rfc3339(),
         cancelled_at: None,
     };
-    let record = IdempotencyRecord {
-        fingerprint: "f".into(),
-        status: 201,
-        body: "{}".into(),
-        location: None,
-    };
     let stale_price = order_at(400);
-    let plan = CheckoutPlan {
+    let plan = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version,
         order: &stale_price,
-        record: &record,
+        fingerprint: "f",
         max_open_orders: 10,
     };
     assert_eq!(
         t.app.store().commit_checkout(&plan).await.expect("answers"),
         CommitOutcome::LinesRejected(vec![LineRejection {
-            product_id: "p1".into(),
+            product_id: p1.clone(),
+            requested: one,
             reason: LineReason::PriceChanged { price: 500 }
         }])
     );
     let current = order_at(500);
-    let stale_cart = CheckoutPlan {
+    let stale_cart = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version + 1,
         order: &current,
-        record: &record,
+        fingerprint: "f",
         max_open_orders: 10,
     };
     assert_eq!(
@@ -435,12 +433,12 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         CommitOutcome::CartChanged
     );
     assert_eq!(stock_of(&t.app, "p1").await, Some(10), "nothing changed");
-    let good = CheckoutPlan {
+    let good = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version,
         order: &current,
-        record: &record,
+        fingerprint: "f",
         max_open_orders: 10,
     };
     assert_eq!(
@@ -457,12 +455,12 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         .expect("state");
     assert!(existing.is_some());
     let again = order_at(500);
-    let plan = CheckoutPlan {
+    let plan = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version,
         order: &again,
-        record: &record,
+        fingerprint: "f",
         max_open_orders: 10,
     };
     assert_eq!(
@@ -557,10 +555,15 @@ async fn a_held_checkout_cannot_commit_against_a_refilled_cart() {
             .iter()
             .flat_map(|o| &o.items)
             .filter(|l| l.product_id == id)
-            .map(|l| l.quantity)
+            .map(|l| u32::from(l.quantity))
             .sum()
     };
-    let in_cart = |id: &str, cart: &shared::domain::Cart| cart.lines.get(id).copied().unwrap_or(0);
+    let in_cart = |id: &str, cart: &shared::domain::Cart| {
+        cart.lines
+            .iter()
+            .find(|(pid, _)| *pid == id)
+            .map_or(0, |(_, q)| u32::from(*q))
+    };
     let cart = t
         .app
         .store()
@@ -750,7 +753,8 @@ async fn a_slow_engine_gets_a_503_before_the_deadline() {
     let deadline = std::time::Duration::from_secs(1);
     let request = call(&t, "alice", Some("K")).request().expect("valid event");
     let handler = |req| handle(&app, &t.auth, req);
-    let (response, took) = devkit::observe_with_deadline(request, deadline, &handler).await;
+    let (response, took) =
+        devkit::observe_with_deadline(t.app.config(), request, deadline, &handler).await;
     devkit::assert_answered_503_before(&response, took, deadline);
     assert!(
         took >= deadline - shared::http::DEADLINE_MARGIN - std::time::Duration::from_millis(50),

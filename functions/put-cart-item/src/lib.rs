@@ -9,9 +9,10 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
-use shared::domain::{MAX_CART_LINES, Quantity};
+use shared::domain::{CartView, MAX_CART_LINES, Quantity};
+use shared::http::{BodyOf, ProblemKind};
 use shared::store::{CartChange, GetProduct, GetProducts, SetCartLine};
-use shared::{ApiError, App, http, pricing};
+use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
@@ -29,9 +30,10 @@ async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "PUT")?;
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = http::caller(auth, req).await?;
     let product_id = http::product_id(req, "product_id")?;
-    let quantity = Quantity::parse_body(&http::json_body(req)?).map_err(ApiError::Validation)?;
+    let quantity = Quantity::parse_body(&http::json_body(req)?)
+        .map_err(ApiError::invalid(BodyOf::CartLine))?;
     if app.store().get_product(&product_id).await?.is_none() {
         return Err(ApiError::NotFound(format!(
             "no product has id {product_id}"
@@ -45,13 +47,14 @@ async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
         CartChange::Updated(cart) => cart,
         CartChange::Full => {
             return Err(ApiError::Unprocessable {
-                kind: "cart-full",
+                kind: ProblemKind::CartFull,
                 detail: format!(
                     "a cart holds at most {MAX_CART_LINES} different products; remove one first"
                 ),
             });
         }
     };
-    let view = pricing::cart_view(app.store(), &cart, app.config().currency().as_str()).await?;
+    let products = app.store().get_products(&cart.product_ids()).await?;
+    let view = CartView::price(&cart, &products, app.config().currency());
     http::json(StatusCode::OK, &view)
 }

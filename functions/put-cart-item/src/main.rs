@@ -1,23 +1,8 @@
-//! Lambda entry point for `PUT /cart/items/{product_id}`: build config, client and key set once, then serve invocations.
+//! Lambda entry point for `PUT /cart/items/{product_id}`: everything but the handler is `shared::lambda::run`'s
+//! (logging, config, client, key set, one thread; see its docs).
 
-use lambda_http::Error;
+use shared::lambda::{Bearer, run};
 
-// One thread: Lambda sends an environment one invocation at a time, and the bench measured a
-// multi-threaded runtime's hand-offs between workers at 200 µs of CPU per request (get-product:
-// 470 → 270 µs, warm p50 690 → 490 µs, init 3.4 → 2.8 ms). Concurrency (key set and DynamoDB
-// during init) needs no second thread.
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    // The DynamoDB client and the issuer's key set load concurrently, both before the first request.
-    let (app, auth) = tokio::join!(
-        shared::App::from_env(),
-        shared::auth::Authenticator::from_env()
-    );
-    let app = app.unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-cart-item", &err));
-    let auth = auth.unwrap_or_else(|err| shared::telemetry::exit_at_startup("put-cart-item", &err));
-    shared::telemetry::serve("put-cart-item", |req| {
-        put_cart_item::handle(&app, &auth, req)
-    })
-    .await
+fn main() -> Result<(), lambda_http::Error> {
+    run("put-cart-item", Bearer, put_cart_item::handle)
 }

@@ -139,7 +139,7 @@ async fn the_cart_is_capped_even_under_concurrent_adds() {
         .cloned()
         .expect("a line");
     assert_eq!(
-        put(&t, "alice", &held, json!({"quantity": 7}))
+        put(&t, "alice", held.as_str(), json!({"quantity": 7}))
             .await
             .status(),
         200

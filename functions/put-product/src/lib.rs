@@ -12,6 +12,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::{Precondition, ProductDraft};
+use shared::http::BodyOf;
 use shared::store::{PutOutcome, PutProduct, StoreError};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
@@ -31,11 +32,11 @@ async fn respond<S: PutProduct + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "PUT")?;
-    auth.authenticate_admin(req.headers()).await?;
+    http::admin(auth, req).await?;
     let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;
     let body = http::json_body(req)?;
-    let draft = ProductDraft::parse(&body).map_err(ApiError::Validation)?;
+    let draft = ProductDraft::parse(&body).map_err(ApiError::invalid(BodyOf::Product))?;
     // No precondition: create only. The store checks absence in the same write.
     let create_only = precondition == Precondition::None;
     let precondition = if create_only {

@@ -1,9 +1,10 @@
 //! The cart: the classic piece of session state, kept in DynamoDB under the caller's `sub` so any
 //! instance can serve any request.
 
-use super::{FieldError, Product};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use super::checkout::{self, Priced};
+use super::{Currency, FieldError, Product, ProductId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 
 /// Largest quantity of one product in a cart.
 pub const MAX_QUANTITY: u32 = 99;
@@ -13,11 +14,47 @@ pub const MAX_QUANTITY: u32 = 99;
 /// transaction, with room to spare.
 pub const MAX_CART_LINES: usize = 50;
 
-/// A validated quantity, from `{"quantity": 1..=99}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A validated quantity, from `{"quantity": 1..=99}` (and read back from the table the same way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32")]
 pub struct Quantity(u32);
 
+impl TryFrom<u32> for Quantity {
+    type Error = FieldError;
+    fn try_from(n: u32) -> Result<Self, FieldError> {
+        Self::new(n).ok_or_else(|| {
+            FieldError::new(
+                "quantity",
+                format!("must be an integer from 1 to {MAX_QUANTITY}"),
+            )
+        })
+    }
+}
+
+impl From<Quantity> for u32 {
+    fn from(q: Quantity) -> u32 {
+        q.0
+    }
+}
+
+impl From<Quantity> for i64 {
+    fn from(q: Quantity) -> i64 {
+        i64::from(q.0)
+    }
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl Quantity {
+    /// `n` if it is from 1 to [`MAX_QUANTITY`].
+    pub fn new(n: u32) -> Option<Self> {
+        (1..=MAX_QUANTITY).contains(&n).then_some(Self(n))
+    }
+
     /// Parses the body of `PUT /cart/items/{product_id}`: exactly `{"quantity": n}`.
     pub fn parse_body(body: &serde_json::Value) -> Result<Self, Vec<FieldError>> {
         let Some(obj) = body.as_object() else {
@@ -60,28 +97,24 @@ impl Quantity {
 /// priced).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cart {
-    pub lines: BTreeMap<String, u32>,
+    pub lines: BTreeMap<ProductId, Quantity>,
     pub version: u64,
 }
 
 impl Cart {
-    /// The products in the cart, in id order. Stored ids were validated when they were added, so
-    /// an error here means a corrupt item.
-    pub fn product_ids(&self) -> Result<Vec<super::ProductId>, FieldError> {
-        self.lines
-            .keys()
-            .map(|id| super::ProductId::parse(id))
-            .collect()
+    /// The products in the cart, in id order.
+    pub fn product_ids(&self) -> Vec<ProductId> {
+        self.lines.keys().cloned().collect()
     }
 }
 
 /// One line of `GET /cart`, priced from the catalog as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartLineView {
-    pub product_id: String,
+    pub product_id: ProductId,
     /// `None` (JSON null) when the product was deleted since it was added.
     pub name: Option<String>,
-    pub quantity: u32,
+    pub quantity: Quantity,
     pub unit_price: Option<i64>,
     pub line_total: Option<i64>,
     /// False when the product no longer exists; such a line counts for nothing in `total`.
@@ -97,26 +130,25 @@ pub struct CartView {
 }
 
 impl CartView {
-    /// Prices `cart` with `products` (the ones that still exist), in product id order.
-    pub fn price(
-        cart: &Cart,
-        products: &std::collections::HashMap<String, Product>,
-        currency: &str,
-    ) -> Self {
-        let items: Vec<CartLineView> = cart
-            .lines
-            .iter()
-            .map(|(id, &quantity)| match products.get(id) {
-                Some(p) => CartLineView {
-                    product_id: id.clone(),
-                    name: Some(p.name.clone()),
-                    quantity,
-                    unit_price: Some(p.price),
-                    line_total: Some(p.price * i64::from(quantity)),
+    /// Prices `cart` with `products` (the ones that still exist), in product id order, as
+    /// [`checkout::price`] prices an order.
+    pub fn price(cart: &Cart, products: &HashMap<ProductId, Product>, currency: &Currency) -> Self {
+        let items: Vec<CartLineView> = checkout::price(cart, products)
+            .into_iter()
+            .map(|priced| match priced {
+                Priced::Available { line, .. } => CartLineView {
+                    product_id: line.product_id,
+                    name: Some(line.name),
+                    quantity: line.quantity,
+                    unit_price: Some(line.unit_price),
+                    line_total: Some(line.line_total),
                     available: true,
                 },
-                None => CartLineView {
-                    product_id: id.clone(),
+                Priced::Missing {
+                    product_id,
+                    quantity,
+                } => CartLineView {
+                    product_id,
                     name: None,
                     quantity,
                     unit_price: None,
@@ -129,7 +161,7 @@ impl CartView {
         Self {
             items,
             total,
-            currency: currency.to_owned(),
+            currency: currency.as_str().to_owned(),
         }
     }
 }
@@ -171,11 +203,13 @@ mod tests {
 
     #[test]
     fn deleted_products_are_unavailable_and_not_charged() {
+        let id = |s: &str| ProductId::parse(s).expect("valid id");
+        let q = |n| Quantity::new(n).expect("valid quantity");
         let mut cart = Cart::default();
-        cart.lines.insert("a".into(), 2);
-        cart.lines.insert("gone".into(), 1);
+        cart.lines.insert(id("a"), q(2));
+        cart.lines.insert(id("gone"), q(1));
         let product = Product {
-            id: "a".into(),
+            id: id("a"),
             name: "A".into(),
             description: String::new(),
             price: 150,
@@ -186,11 +220,11 @@ mod tests {
         };
         let view = CartView::price(
             &cart,
-            &[("a".to_owned(), product)].into_iter().collect(),
-            "EUR",
+            &[(id("a"), product)].into_iter().collect(),
+            &Currency::default(),
         );
         assert_eq!(view.total, 300);
-        assert_eq!(view.items[1].product_id, "gone");
+        assert_eq!(view.items[1].product_id, id("gone"));
         assert!(!view.items[1].available);
         assert_eq!(view.items[1].line_total, None);
     }

@@ -8,9 +8,11 @@
 //! preconditions, timestamps); [`cart`] and [`order`] hold the shopping side.
 
 pub mod cart;
+pub mod checkout;
 pub mod order;
 
 pub use cart::{Cart, CartLineView, CartView, MAX_CART_LINES, MAX_QUANTITY, Quantity};
+pub use checkout::{CheckoutPlan, LineReason, LineRejection, Rejection};
 pub use order::{
     CheckoutRequest, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus,
 };
@@ -80,8 +82,47 @@ impl std::fmt::Display for UserId {
 /// A product id: 1–64 characters of `[A-Za-z0-9_-]`, chosen by the client in `PUT /products/{id}`.
 ///
 /// The alphabet keeps ids safe in URLs, in DynamoDB keys (`#` is our key separator) and in logs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Read back from the table through [`ProductId::parse`] too (`try_from`), so an entity holding
+/// one holds a valid one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ProductId(String);
+
+/// Ids compare with the text they were parsed from (handy in tests and the checker).
+macro_rules! eq_text {
+    ($id:ty) => {
+        impl PartialEq<str> for $id {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+        impl PartialEq<&str> for $id {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+        impl PartialEq<String> for $id {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+        impl PartialEq<$id> for String {
+            fn eq(&self, other: &$id) -> bool {
+                self == &other.0
+            }
+        }
+    };
+}
+pub(crate) use eq_text;
+
+eq_text!(ProductId);
+
+impl TryFrom<String> for ProductId {
+    type Error = FieldError;
+    fn try_from(raw: String) -> Result<Self, FieldError> {
+        Self::parse(&raw)
+    }
+}
 
 impl ProductId {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -278,7 +319,7 @@ pub fn whole_number(value: &serde_json::Value) -> Option<i64> {
 /// A product as the API shows it. `price` is in minor units (cents) of `currency`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
-    pub id: String,
+    pub id: ProductId,
     pub name: String,
     pub description: String,
     pub price: i64,

@@ -1,12 +1,22 @@
 //! Orders, and the inputs of checkout: the idempotency key and the optional request body.
 
-use super::FieldError;
+use super::{FieldError, ProductId, Quantity};
 use serde::{Deserialize, Serialize};
 
 /// An order id: a UUIDv7 in canonical form, so ids sort by creation time (newest-first listing is a
 /// reverse range read) and reveal nothing about other orders.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct OrderId(String);
+
+super::eq_text!(OrderId);
+
+impl TryFrom<String> for OrderId {
+    type Error = FieldError;
+    fn try_from(raw: String) -> Result<Self, FieldError> {
+        Self::parse(&raw)
+    }
+}
 
 impl OrderId {
     pub fn new() -> Self {
@@ -48,9 +58,9 @@ pub enum OrderStatus {
 /// One line of an order, at the price charged when it was placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
-    pub product_id: String,
+    pub product_id: ProductId,
     pub name: String,
-    pub quantity: u32,
+    pub quantity: Quantity,
     pub unit_price: i64,
     pub line_total: i64,
 }
@@ -58,7 +68,7 @@ pub struct OrderLine {
 /// An order as the API shows it (and as it is stored, minus the keys).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
-    pub id: String,
+    pub id: OrderId,
     pub items: Vec<OrderLine>,
     pub total: i64,
     pub currency: String,
@@ -195,14 +205,13 @@ mod tests {
 }
 
 /// What checkout stores with an idempotency key, in the same transaction as the order: the
-/// request's fingerprint and the response it got, replayed for a retry of the same request.
+/// request's fingerprint and the order it placed, replayed for a retry of the same request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
-    /// SHA-256 (hex) of the request body as sent (empty body: of nothing).
+    /// [`CheckoutRequest::fingerprint`] of the request that placed the order.
     pub fingerprint: String,
-    pub status: u16,
-    pub body: String,
-    pub location: Option<String>,
+    /// The order placed, as it was answered (201 with this body, `Location: /orders/{id}`).
+    pub order: Order,
 }
 
 impl CheckoutRequest {

@@ -1,13 +1,14 @@
 //! Cart items: one per user, `PK = USER#<sub>`, `SK = CART`, lines as a map of product id → quantity.
 
-use super::keys::{CART_SK, user_pk};
-use super::{
-    CartChange, DynamoStore, GetCart, Item, RemoveCartLine, SetCartLine, StoreError, batch_get,
-    to_item,
-};
+use super::batch::batch_get;
+use super::client::DynamoStore;
+use super::error::StoreError;
+use super::expr::{n, s};
+use super::keys::{self, CART_SK, Item, to_item, user_pk};
+use super::ops::{CartChange, GetCart, RemoveCartLine, SetCartLine};
 use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, UserId, now_rfc3339};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ pub(super) struct CartItem {
     #[serde(rename = "SK")]
     pub sk: String,
     pub entity: String,
-    pub lines: BTreeMap<String, u32>,
+    pub lines: BTreeMap<ProductId, Quantity>,
     pub version: u64,
     pub updated_at: String,
 }
@@ -32,13 +33,6 @@ impl CartItem {
             version: self.version,
         }
     }
-}
-
-pub(super) fn cart_key(user: &UserId) -> Result<Item, StoreError> {
-    to_item(&super::keys::Key {
-        pk: user_pk(user),
-        sk: CART_SK.to_owned(),
-    })
 }
 
 pub(super) fn cart_from_item(item: Item) -> Result<Cart, StoreError> {
@@ -53,7 +47,7 @@ impl GetCart for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(cart_key(user)?))
+            .set_key(Some(keys::cart(user).item()?))
             .consistent_read(true)
             .send()
             .await
@@ -83,17 +77,17 @@ impl SetCartLine for DynamoStore {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(cart_key(user)?))
+                .set_key(Some(keys::cart(user).item()?))
                 .update_expression("SET #lines.#pid = :q, #version = #version + :one, #updated = :now")
                 .condition_expression("attribute_exists(#lines) AND (attribute_exists(#lines.#pid) OR size(#lines) < :cap)")
                 .expression_attribute_names("#lines", "lines")
                 .expression_attribute_names("#pid", product.as_str())
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_names("#updated", "updated_at")
-                .expression_attribute_values(":q", AttributeValue::N(quantity.get().to_string()))
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":now", AttributeValue::S(now.clone()))
-                .expression_attribute_values(":cap", AttributeValue::N(MAX_CART_LINES.to_string()))
+                .expression_attribute_values(":q", n(quantity.get()))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", s(now.clone()))
+                .expression_attribute_values(":cap", n(MAX_CART_LINES))
                 .return_values(ReturnValue::AllNew)
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .send()
@@ -115,7 +109,7 @@ impl SetCartLine for DynamoStore {
                         pk: user_pk(user),
                         sk: CART_SK.to_owned(),
                         entity: ENTITY.to_owned(),
-                        lines: BTreeMap::from([(product.as_str().to_owned(), quantity.get())]),
+                        lines: BTreeMap::from([(product.clone(), quantity)]),
                         version: 1,
                         updated_at: now,
                     })?;
@@ -141,9 +135,7 @@ impl SetCartLine for DynamoStore {
                 }
                 Some(item) => {
                     let cart = cart_from_item(item)?;
-                    if cart.lines.len() >= MAX_CART_LINES
-                        && !cart.lines.contains_key(product.as_str())
-                    {
+                    if cart.lines.len() >= MAX_CART_LINES && !cart.lines.contains_key(product) {
                         return Ok(CartChange::Full);
                     }
                     // Raced with a concurrent change that made room: try again.
@@ -162,15 +154,15 @@ impl RemoveCartLine for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(cart_key(user)?))
+            .set_key(Some(keys::cart(user).item()?))
             .update_expression("REMOVE #lines.#pid SET #version = #version + :one, #updated = :now")
             .condition_expression("attribute_exists(#lines.#pid)")
             .expression_attribute_names("#lines", "lines")
             .expression_attribute_names("#pid", product.as_str())
             .expression_attribute_names("#version", "version")
             .expression_attribute_names("#updated", "updated_at")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":now", AttributeValue::S(now_rfc3339()))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", s(now_rfc3339()))
             .send()
             .await;
         match removed {
@@ -194,7 +186,7 @@ pub(super) async fn cart_and(
     user: &UserId,
     other: Item,
 ) -> Result<(Cart, Option<Item>), StoreError> {
-    let cart_key = cart_key(user)?;
+    let cart_key = keys::cart(user).item()?;
     let mut found = batch_get(store, vec![cart_key.clone(), other.clone()]).await?;
     let key_of = |item: &Item| (item.get("PK").cloned(), item.get("SK").cloned());
     let mut cart = Cart::default();

@@ -1,15 +1,18 @@
 //! Orders and idempotency records (`PK = USER#<sub>`), and the checkout and cancel transactions.
 
-use super::carts::cart_key;
-use super::keys::{IDEMPOTENCY_SK_PREFIX, Key, OPEN_ORDERS_SK, ORDER_SK_PREFIX, user_pk};
-use super::products::product_key;
-use super::{
-    CancelOrder, CancelOutcome, Checkout, CheckoutPlan, CommitOutcome, DynamoStore, GetOrder, Item,
-    LineReason, LineRejection, ListOrders, OrderPage, StoreError, page_fetch, page_of, to_item,
+use super::client::DynamoStore;
+use super::error::StoreError;
+use super::expr::{build, n, s};
+use super::keys::{self, Item, ORDER_SK_PREFIX, to_item, user_pk};
+use super::ops::{
+    CancelOrder, CancelOutcome, Checkout, CheckoutCommit, CommitOutcome, GetOrder, ListOrders,
+    OrderPage,
 };
+use super::page::{page_fetch, page_of};
+use crate::domain::checkout::check_line;
 use crate::domain::{
-    Cart, EntityTag, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderStatus, UserId,
-    now_rfc3339,
+    Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineRejection, Order, OrderId, OrderStatus,
+    Product, ProductId, UserId, now_rfc3339,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -40,37 +43,38 @@ struct OrderItem {
     counts_open: Option<bool>,
 }
 
+/// An idempotency record: the request's fingerprint and the order it placed.
+///
+/// The order is kept whole (`body`, its JSON as answered) so a replay answers the same bytes
+/// without reading the order item, which its owner may have cancelled since. `status` and
+/// `location` are what the previous release reads: written still, so both releases can serve
+/// the same table during a deploy, and never read here.
 #[derive(Serialize, Deserialize)]
-struct RecordItem {
+pub(super) struct RecordItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
     sk: String,
     entity: String,
     fingerprint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order_id: Option<OrderId>,
     status: u16,
-    body: String,
+    pub(super) body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     location: Option<String>,
     /// Epoch seconds; the table's TTL attribute.
     expires_at: u64,
 }
 
-fn order_key(user: &UserId, id: &str) -> Result<Item, StoreError> {
-    to_item(&Key {
-        pk: user_pk(user),
-        sk: format!("{ORDER_SK_PREFIX}{id}"),
-    })
+impl RecordItem {
+    /// The order this record answers with.
+    pub(super) fn order(&self) -> Result<Order, StoreError> {
+        serde_json::from_str(&self.body).map_err(|e| StoreError::Internal(Box::new(e)))
+    }
 }
 
-fn record_key(user: &UserId, key: &IdempotencyKey) -> Result<Item, StoreError> {
-    to_item(&Key {
-        pk: user_pk(user),
-        sk: format!("{IDEMPOTENCY_SK_PREFIX}{}", key.as_str()),
-    })
-}
-
-fn order_from_item(item: Item) -> Result<Order, StoreError> {
+pub(super) fn order_from_item(item: Item) -> Result<Order, StoreError> {
     serde_dynamo::from_item::<_, OrderItem>(item)
         .map(|i| i.order)
         .map_err(StoreError::corrupt)
@@ -98,34 +102,18 @@ fn code(reason: &CancellationReason) -> &str {
     reason.code().unwrap_or("None")
 }
 
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn build<T, E: std::error::Error + Send + Sync + 'static>(
-    built: Result<T, E>,
-) -> Result<T, StoreError> {
-    built.map_err(|e| StoreError::Internal(Box::new(e)))
-}
-
 /// The stock change of one product inside a transaction: `delta` is negative to take stock,
 /// positive to give it back. A new entity tag and version, because the product changed.
 fn stock_update(
     table: &str,
-    product_id: &str,
+    id: &ProductId,
     delta: i64,
     condition: &str,
     extra: &[(&str, AttributeValue)],
 ) -> Result<TransactWriteItem, StoreError> {
-    let id = crate::domain::ProductId::parse(product_id)
-        .map_err(|e| StoreError::Internal(e.to_string().into()))?;
     let mut update = Update::builder()
         .table_name(table)
-        .set_key(Some(product_key(&id)?))
+        .set_key(Some(keys::product(id).item()?))
         .update_expression("SET #stock = #stock + :delta, #version = #version + :one, #etag = :etag, #updated = :now")
         .condition_expression(condition)
         .expression_attribute_names("#stock", "stock")
@@ -160,10 +148,7 @@ fn open_orders_change(
 ) -> Result<TransactWriteItem, StoreError> {
     let mut update = Update::builder()
         .table_name(table)
-        .set_key(Some(to_item(&Key {
-            pk: user_pk(user),
-            sk: OPEN_ORDERS_SK.to_owned(),
-        })?))
+        .set_key(Some(keys::open_orders(user).item()?))
         .update_expression("SET #open = if_not_exists(#open, :zero) + :delta, #entity = :entity")
         .condition_expression(condition)
         .expression_attribute_names("#open", "open_orders")
@@ -243,33 +228,39 @@ impl Checkout for DynamoStore {
         user: &UserId,
         key: &IdempotencyKey,
     ) -> Result<(Cart, Option<IdempotencyRecord>), StoreError> {
-        let (cart, record) = super::carts::cart_and(self, user, record_key(user, key)?).await?;
+        let (cart, record) =
+            super::carts::cart_and(self, user, keys::record(user, key).item()?).await?;
         let now = epoch_secs();
         let record = match record {
             Some(item) => {
                 let r: RecordItem = serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
                 // TTL deletion can lag by days: an expired record is treated as absent.
-                (r.expires_at > now).then_some(IdempotencyRecord {
-                    fingerprint: r.fingerprint,
-                    status: r.status,
-                    body: r.body,
-                    location: r.location,
-                })
+                if r.expires_at > now {
+                    Some(IdempotencyRecord {
+                        order: r.order()?,
+                        fingerprint: r.fingerprint,
+                    })
+                } else {
+                    None
+                }
             }
             None => None,
         };
         Ok((cart, record))
     }
 
-    async fn commit_checkout(&self, plan: &CheckoutPlan<'_>) -> Result<CommitOutcome, StoreError> {
-        let order = plan.order;
+    async fn commit_checkout(
+        &self,
+        commit: &CheckoutCommit<'_>,
+    ) -> Result<CommitOutcome, StoreError> {
+        let order = commit.order;
         let now = epoch_secs();
         let mut items = Vec::with_capacity(order.items.len() + 4);
         for line in &order.items {
             items.push(stock_update(
                 &self.table,
                 &line.product_id,
-                -i64::from(line.quantity),
+                -i64::from(line.quantity.get()),
                 "attribute_exists(#pk) AND #price = :price AND #stock >= :quantity",
                 &[
                     (":price", n(line.unit_price)),
@@ -278,8 +269,8 @@ impl Checkout for DynamoStore {
             )?);
         }
         let order_item = to_item(&OrderItem {
-            pk: user_pk(plan.user),
-            sk: format!("{ORDER_SK_PREFIX}{}", order.id),
+            pk: user_pk(commit.user),
+            sk: keys::order(commit.user, &order.id).sk,
             entity: "order".into(),
             order: order.clone(),
             counts_open: Some(true),
@@ -305,7 +296,7 @@ impl Checkout for DynamoStore {
                 .update(build(
                     Update::builder()
                         .table_name(&self.table)
-                        .set_key(Some(cart_key(plan.user)?))
+                        .set_key(Some(keys::cart(commit.user).item()?))
                         .update_expression(
                             "SET #lines = :empty, #version = #version + :one, #updated = :now",
                         )
@@ -316,19 +307,21 @@ impl Checkout for DynamoStore {
                         .expression_attribute_values(":empty", AttributeValue::M(HashMap::new()))
                         .expression_attribute_values(":one", n(1))
                         .expression_attribute_values(":now", s(now_rfc3339()))
-                        .expression_attribute_values(":version", n(plan.cart_version))
+                        .expression_attribute_values(":version", n(commit.cart_version))
                         .build(),
                 )?)
                 .build(),
         );
+        let record_key = keys::record(commit.user, commit.key);
         let record = to_item(&RecordItem {
-            pk: user_pk(plan.user),
-            sk: format!("{IDEMPOTENCY_SK_PREFIX}{}", plan.key.as_str()),
+            pk: record_key.pk,
+            sk: record_key.sk,
             entity: "idempotency".into(),
-            fingerprint: plan.record.fingerprint.clone(),
-            status: plan.record.status,
-            body: plan.record.body.clone(),
-            location: plan.record.location.clone(),
+            fingerprint: commit.fingerprint.to_owned(),
+            order_id: Some(order.id.clone()),
+            status: 201,
+            body: serde_json::to_string(order).map_err(|e| StoreError::Internal(Box::new(e)))?,
+            location: Some(format!("/orders/{}", order.id)),
             expires_at: now + IDEMPOTENCY_TTL_SECS,
         })?;
         items.push(
@@ -348,10 +341,10 @@ impl Checkout for DynamoStore {
         // however many checkouts run at once, no more than the cap can commit.
         items.push(open_orders_change(
             &self.table,
-            plan.user,
+            commit.user,
             1,
             "attribute_not_exists(#open) OR #open < :cap",
-            Some(plan.max_open_orders),
+            Some(commit.max_open_orders),
         )?);
         // No ClientRequestToken of ours. One derived from (user, key) would be sent again by the
         // handler's next attempt with a different transaction (new order id, tag and timestamps),
@@ -378,23 +371,21 @@ impl Checkout for DynamoStore {
             if !failed(i) {
                 continue;
             }
+            // The product as it was when its condition failed (DynamoDB returns it), judged by
+            // the same rule checkout planned with.
             let current = reasons[i]
                 .item()
                 .cloned()
-                .map(serde_dynamo::from_item::<_, crate::domain::Product>)
+                .map(serde_dynamo::from_item::<_, Product>)
                 .transpose()
                 .map_err(StoreError::corrupt)?;
-            let reason = match current {
-                None => LineReason::Missing,
-                Some(p) if p.stock < i64::from(line.quantity) => {
-                    LineReason::Short { available: p.stock }
-                }
-                Some(p) => LineReason::PriceChanged { price: p.price },
-            };
-            rejected.push(LineRejection {
-                product_id: line.product_id.clone(),
-                reason,
-            });
+            if let Some(reason) = check_line(line, current.as_ref()) {
+                rejected.push(LineRejection {
+                    product_id: line.product_id.clone(),
+                    requested: line.quantity,
+                    reason,
+                });
+            }
         }
         if !rejected.is_empty() {
             return Ok(CommitOutcome::LinesRejected(rejected));
@@ -419,7 +410,7 @@ impl ListOrders for DynamoStore {
         after: Option<&OrderId>,
         limit: usize,
     ) -> Result<OrderPage, StoreError> {
-        let start = after.map(|id| order_key(user, id.as_str())).transpose()?;
+        let start = after.map(|id| keys::order(user, id).item()).transpose()?;
         let out = self
             .client
             .query()
@@ -443,12 +434,7 @@ impl ListOrders for DynamoStore {
             limit,
             order_from_item,
         )?;
-        let next = match items.last() {
-            Some(last) if more => Some(
-                OrderId::parse(&last.id).map_err(|e| StoreError::Internal(e.to_string().into()))?,
-            ),
-            _ => None,
-        };
+        let next = items.last().filter(|_| more).map(|last| last.id.clone());
         Ok(OrderPage { items, next })
     }
 }
@@ -459,7 +445,7 @@ impl GetOrder for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(order_key(user, id.as_str())?))
+            .set_key(Some(keys::order(user, id).item()?))
             .consistent_read(true)
             .send()
             .await
@@ -476,10 +462,10 @@ impl CancelOrder for DynamoStore {
     ) -> Result<CancelOutcome, StoreError> {
         // Products deleted since the order was placed get no stock back; they are found (and
         // left out) when their condition fails, at most once each.
-        let mut gone: HashSet<String> = HashSet::new();
-        let mut restock: HashMap<&str, i64> = HashMap::new();
+        let mut gone: HashSet<ProductId> = HashSet::new();
+        let mut restock: HashMap<&ProductId, i64> = HashMap::new();
         for line in &order.items {
-            *restock.entry(line.product_id.as_str()).or_default() += i64::from(line.quantity);
+            *restock.entry(&line.product_id).or_default() += i64::from(line.quantity.get());
         }
         // Whether the order took a place in the open-order counter (the order item says; assumed
         // until its condition says otherwise), and whether to give it back (skipped only if the
@@ -497,7 +483,7 @@ impl CancelOrder for DynamoStore {
             };
             let mut update = Update::builder()
                 .table_name(&self.table)
-                .set_key(Some(order_key(user, &order.id)?))
+                .set_key(Some(keys::order(user, &order.id).item()?))
                 .update_expression("SET #status = :cancelled, #cancelled_at = :now")
                 .condition_expression(marker)
                 .expression_attribute_names("#status", "status")
@@ -529,7 +515,7 @@ impl CancelOrder for DynamoStore {
                 )?);
             }
             let first_line = items.len();
-            let mut restocked: Vec<&str> = restock
+            let mut restocked: Vec<&ProductId> = restock
                 .keys()
                 .copied()
                 .filter(|id| !gone.contains(*id))
@@ -580,7 +566,7 @@ impl CancelOrder for DynamoStore {
                 continue;
             }
             let counter_failed = counted && decrement && failed(counter_at);
-            let newly_gone: Vec<&str> = restocked
+            let newly_gone: Vec<&ProductId> = restocked
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| failed(first_line + i))
@@ -593,75 +579,10 @@ impl CancelOrder for DynamoStore {
                 ));
             }
             decrement &= !counter_failed;
-            gone.extend(newly_gone.into_iter().map(str::to_owned));
+            gone.extend(newly_gone.into_iter().cloned());
         }
         Err(StoreError::Internal(
             "cancel could not settle which products exist".into(),
         ))
-    }
-}
-
-/// Everything checkout left in one user's partition: for the statelessness harness's checker,
-/// which compares it with what clients were told. No function calls this.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UserAudit {
-    pub orders: Vec<Order>,
-    /// Each idempotency record: its key, and the order id its stored response names.
-    pub keys: Vec<(String, Option<String>)>,
-}
-
-#[derive(Deserialize)]
-struct AnyItem {
-    #[serde(rename = "SK")]
-    sk: String,
-    entity: String,
-}
-
-impl DynamoStore {
-    /// Reads a user's whole partition (all pages), consistently.
-    pub async fn audit_user(&self, user: &UserId) -> Result<UserAudit, StoreError> {
-        let mut audit = UserAudit::default();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", "PK")
-                .expression_attribute_values(":pk", s(user_pk(user)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out.items.unwrap_or_default() {
-                let kind: AnyItem =
-                    serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?;
-                match kind.entity.as_str() {
-                    "order" => audit.orders.push(order_from_item(item)?),
-                    "idempotency" => {
-                        let record: RecordItem =
-                            serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
-                        let order = record
-                            .location
-                            .as_deref()
-                            .and_then(|l| l.strip_prefix("/orders/"))
-                            .map(str::to_owned);
-                        let key = kind
-                            .sk
-                            .strip_prefix(IDEMPOTENCY_SK_PREFIX)
-                            .unwrap_or(&kind.sk)
-                            .to_owned();
-                        audit.keys.push((key, order));
-                    }
-                    _ => {}
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(audit),
-            }
-        }
     }
 }

@@ -1,10 +1,15 @@
 //! Product items and the catalog operations (see [`super::schema`] for the key layout).
 
-use super::schema::{GSI1, GSI1PK};
-use super::{
-    DeleteProduct, DynamoStore, GetProduct, GetProducts, ListProducts, PutOutcome, PutProduct,
-    StoreError, batch_get, condition_for, page_fetch, page_of, to_item,
+use super::batch::batch_get;
+use super::client::DynamoStore;
+use super::error::StoreError;
+use super::expr::condition_for;
+use super::keys::{self, Item, LISTING_PARTITION, to_item};
+use super::ops::{
+    DeleteProduct, GetProduct, GetProducts, ListProducts, ProductPage, PutOutcome, PutProduct,
 };
+use super::page::{page_fetch, page_of};
+use super::schema::{GSI1, GSI1PK};
 use crate::domain::{
     Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
 };
@@ -12,43 +17,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditi
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Attribute holding the entity tag; conditional writes compare against it.
-pub(super) const ETAG: &str = "etag";
 const ENTITY: &str = "product";
-/// The one GSI1 partition that holds every product, so one query pages through the catalog.
-const LISTING_PARTITION: &str = "PRODUCTS";
-const SORT_KEY: &str = "PRODUCT";
-
-type Item = HashMap<String, AttributeValue>;
-
-/// Base table key of a product.
-#[derive(Serialize)]
-struct Key<'a> {
-    #[serde(rename = "PK")]
-    pk: String,
-    #[serde(rename = "SK")]
-    sk: &'a str,
-}
-
-impl Key<'_> {
-    fn of(id: &ProductId) -> Self {
-        Self {
-            pk: format!("PRODUCT#{id}"),
-            sk: SORT_KEY,
-        }
-    }
-}
-
-/// Full GSI1 key of a product: what `ExclusiveStartKey` needs to resume a listing after it.
-#[derive(Serialize)]
-struct IndexKey<'a> {
-    #[serde(flatten)]
-    base: Key<'a>,
-    #[serde(rename = "GSI1PK")]
-    gsi1pk: &'a str,
-    #[serde(rename = "GSI1SK")]
-    gsi1sk: &'a str,
-}
 
 /// Everything a put writes except the key (fixed) and `version` (computed by DynamoDB).
 #[derive(Serialize)]
@@ -85,22 +54,10 @@ impl Stored {
     }
 }
 
-/// The base table key of a product, for other modules' reads and transactions.
-pub(super) fn product_key(id: &ProductId) -> Result<Item, StoreError> {
-    to_item(&Key::of(id))
-}
-
 fn from_item(item: Item) -> Result<Versioned<Product>, StoreError> {
     serde_dynamo::from_item::<_, Stored>(item)
         .map(Stored::into_versioned)
         .map_err(StoreError::corrupt)
-}
-
-/// One page of the catalog; `next` is the id to continue after, when more may follow.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProductPage {
-    pub items: Vec<Versioned<Product>>,
-    pub next: Option<ProductId>,
 }
 
 impl GetProduct for DynamoStore {
@@ -109,7 +66,7 @@ impl GetProduct for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(to_item(&Key::of(id))?))
+            .set_key(Some(keys::product(id).item()?))
             // A strongly consistent read, so a client that just wrote sees its write and the ETag it
             // holds; one item costs at most one read unit either way.
             .consistent_read(true)
@@ -126,14 +83,7 @@ impl ListProducts for DynamoStore {
         after: Option<&ProductId>,
         limit: usize,
     ) -> Result<ProductPage, StoreError> {
-        let start = match after {
-            Some(id) => Some(to_item(&IndexKey {
-                base: Key::of(id),
-                gsi1pk: LISTING_PARTITION,
-                gsi1sk: id.as_str(),
-            })?),
-            None => None,
-        };
+        let start = after.map(keys::product_in_listing).transpose()?;
         let out = self
             .client
             .query()
@@ -153,13 +103,10 @@ impl ListProducts for DynamoStore {
             limit,
             from_item,
         )?;
-        let next = match items.last() {
-            Some(last) if more => Some(
-                ProductId::parse(&last.value.id)
-                    .map_err(|e| StoreError::Internal(e.to_string().into()))?,
-            ),
-            _ => None,
-        };
+        let next = items
+            .last()
+            .filter(|_| more)
+            .map(|last| last.value.id.clone());
         Ok(ProductPage { items, next })
     }
 }
@@ -205,7 +152,7 @@ impl PutProduct for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(to_item(&Key::of(id))?))
+            .set_key(Some(keys::product(id).item()?))
             .update_expression(format!("SET {}", sets.join(", ")))
             .return_values(ReturnValue::AllNew);
         if let Some((condition, tags)) = condition_for(precondition, false) {
@@ -254,7 +201,7 @@ impl DeleteProduct for DynamoStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(to_item(&Key::of(id))?))
+            .set_key(Some(keys::product(id).item()?))
             .condition_expression(condition)
             .set_expression_attribute_values(if values.is_empty() { None } else { Some(values) })
             // On a failed condition DynamoDB returns the current item, if any: that single round
@@ -276,8 +223,11 @@ impl GetProducts for DynamoStore {
     async fn get_products(
         &self,
         ids: &[ProductId],
-    ) -> Result<HashMap<String, Product>, StoreError> {
-        let keys = ids.iter().map(product_key).collect::<Result<Vec<_>, _>>()?;
+    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|id| keys::product(id).item())
+            .collect::<Result<Vec<_>, _>>()?;
         let items = batch_get(self, keys).await?;
         items
             .into_iter()
@@ -286,9 +236,9 @@ impl GetProducts for DynamoStore {
     }
 }
 
-/// The product mapping, for the criterion benchmarks only (`cargo bench -p shared --bench
+/// The product mapping, for the criterion benchmarks only (feature `testing`) (`cargo bench -p shared --bench
 /// mapping`): the item stays opaque, so DynamoDB types still do not leave the store.
-#[cfg(feature = "bench")]
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod bench_support {
     use super::*;
@@ -301,9 +251,9 @@ pub mod bench_support {
         let p = &product.value;
         let mut item = to_item(&Fields {
             gsi1pk: LISTING_PARTITION,
-            gsi1sk: &p.id,
+            gsi1sk: p.id.as_str(),
             entity: ENTITY,
-            id: &p.id,
+            id: p.id.as_str(),
             name: &p.name,
             description: &p.description,
             price: p.price,
@@ -312,8 +262,7 @@ pub mod bench_support {
             updated_at: &p.updated_at,
             etag: product.etag.as_str(),
         })?;
-        let id = ProductId::parse(&p.id).map_err(|e| StoreError::Internal(Box::new(e)))?;
-        item.extend(to_item(&Key::of(&id))?);
+        item.extend(keys::product(&p.id).item()?);
         item.insert("version".into(), AttributeValue::N(p.version.to_string()));
         Ok(StoredProduct(item))
     }

@@ -31,6 +31,8 @@ pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// Attribute holding a product's entity tag; conditional writes compare against it.
+pub const ETAG: &str = "etag";
 
 /// One key element, as `template.yaml` spells it: (attribute, `HASH` | `RANGE`).
 pub type KeyElement = (&'static str, &'static str);

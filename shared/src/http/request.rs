@@ -1,23 +1,16 @@
-//! Request and response helpers shared by every handler.
-//!
-//! The request side turns raw headers, path and query parameters and bodies into domain values or an
-//! [`ApiError`]; the response side renders JSON, entity tags and problems. Handlers stay a few lines
-//! of "parse, call the store, render".
+//! The request side: raw headers, path and query parameters and bodies turned into domain values,
+//! or an [`ApiError`] saying what to fix.
 
+use super::ApiError;
+use super::JSON;
 use crate::domain::{EntityTag, FieldError, IdempotencyKey, OrderId, Precondition, ProductId};
-use crate::error::ApiError;
-use http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
-use serde::Serialize;
-use std::convert::Infallible;
+use http::{HeaderValue, header};
+use lambda_http::{Request, RequestExt};
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Most entity tags accepted in one `If-Match` / `If-None-Match` header.
 pub const MAX_ETAGS: usize = 20;
-
-pub const JSON: &str = "application/json";
-pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Refuses any method but `allowed` with 405 and an `Allow` header. API Gateway routes by method,
 /// but a function can also be invoked directly (tests, `cargo lambda watch`, the console).
@@ -248,199 +241,11 @@ pub fn not_modified(precondition: &Precondition, current: &EntityTag) -> bool {
     }
 }
 
-/// A JSON response.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Binary(body))
-}
-
-/// A JSON response carrying the resource's entity tag.
-pub fn json_with_etag<T: Serialize>(
-    status: StatusCode,
-    value: &T,
-    etag: &EntityTag,
-) -> Result<Response<Body>, ApiError> {
-    let mut response = json(status, value)?;
-    set_etag(&mut response, etag)?;
-    Ok(response)
-}
-
-/// 304 Not Modified with the current tag and no body.
-pub fn not_modified_response(etag: &EntityTag) -> Result<Response<Body>, ApiError> {
-    let mut response = respond(StatusCode::NOT_MODIFIED, &[], Body::Empty)?;
-    set_etag(&mut response, etag)?;
-    Ok(response)
-}
-
-/// Adds (or replaces) one header on a response.
-pub fn with_header(
-    mut response: Response<Body>,
-    name: header::HeaderName,
-    value: &str,
-) -> Result<Response<Body>, ApiError> {
-    let value = HeaderValue::from_str(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    response.headers_mut().insert(name, value);
-    Ok(response)
-}
-
-/// A JSON response from an already-serialised body (an idempotent replay, for one).
-pub fn raw_json(status: StatusCode, body: String) -> Result<Response<Body>, ApiError> {
-    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Text(body))
-}
-
-/// 204 No Content.
-pub fn no_content() -> Result<Response<Body>, ApiError> {
-    respond(StatusCode::NO_CONTENT, &[], Body::Empty)
-}
-
-fn set_etag(response: &mut Response<Body>, etag: &EntityTag) -> Result<(), ApiError> {
-    let value =
-        HeaderValue::from_str(&etag.header_value()).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    response.headers_mut().insert(header::ETAG, value);
-    Ok(())
-}
-
-fn respond(
-    status: StatusCode,
-    headers: &[(header::HeaderName, &'static str)],
-    body: Body,
-) -> Result<Response<Body>, ApiError> {
-    let mut builder = Response::builder().status(status);
-    for (name, value) in headers {
-        builder = builder.header(name, *value);
-    }
-    builder
-        .body(body)
-        .map_err(|e| ApiError::Internal(Box::new(e)))
-}
-
-/// Kept back from the invocation's deadline: time to render the 503 and hand it to Lambda (a
-/// loopback POST to the Runtime API), with room for a slow scheduler.
-pub const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// The time this invocation may still spend: Lambda's deadline (`Lambda-Runtime-Deadline-Ms`, in
-/// the request's context) minus [`DEADLINE_MARGIN`]. `None` when the request carries no deadline
-/// (a request a test built by hand).
-pub fn budget(req: &Request) -> Option<std::time::Duration> {
-    let deadline_ms = req.lambda_context_ref().map(|c| c.deadline)?;
-    if deadline_ms == 0 {
-        return None;
-    }
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    Some(
-        std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
-            .saturating_sub(DEADLINE_MARGIN),
-    )
-}
-
-/// The invocation's time budget ran out before the handler finished.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "the invocation's time budget ({budget_ms} ms before Lambda's deadline) ran out before the handler finished"
-)]
-pub struct BudgetSpent {
-    budget_ms: u128,
-}
-
-/// Runs a handler within `budget`: past it, the handler's future is dropped (every DynamoDB call
-/// in flight with it) and the client gets 503 with `Retry-After` while Lambda still lets this
-/// invocation answer, instead of API Gateway's bare 5xx after Lambda cut it off. Dropping a
-/// handler mid-way is safe by design: each write is one atomic DynamoDB call, and a checkout
-/// whose transaction committed unseen replays from its key's record when retried.
-pub async fn within_budget<Fut>(
-    budget: Option<std::time::Duration>,
-    handler: Fut,
-) -> Result<Response<Body>, Infallible>
-where
-    Fut: std::future::Future<Output = Result<Response<Body>, Infallible>>,
-{
-    let Some(budget) = budget else {
-        return handler.await;
-    };
-    match tokio::time::timeout(budget, handler).await {
-        Ok(response) => response,
-        Err(_) => Ok(problem_response(&ApiError::Unavailable(Box::new(
-            BudgetSpent {
-                budget_ms: budget.as_millis(),
-            },
-        )))),
-    }
-}
-
-/// Turns a handler's result into the response Lambda returns: errors become problem documents, and
-/// 5xx causes are logged once, as a chain, without request data. Never fails.
-pub fn finish(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, Infallible> {
-    Ok(result.unwrap_or_else(|err| problem_response(&err)))
-}
-
-/// The problem+json response for `err`.
-pub fn problem_response(err: &ApiError) -> Response<Body> {
-    if err.status().is_server_error() {
-        tracing::error!(error = %cause_chain(err), status = err.status().as_u16(), "request failed");
-    }
-    let body = serde_json::to_vec(&err.problem())
-        .unwrap_or_else(|_| br#"{"title":"Internal Server Error","status":500}"#.to_vec());
-    let mut response = Response::new(Body::Binary(body));
-    *response.status_mut() = err.status();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-    match err {
-        ApiError::MethodNotAllowed { allow, .. } => {
-            if let Ok(value) = HeaderValue::from_str(allow) {
-                headers.insert(header::ALLOW, value);
-            }
-        }
-        ApiError::Unavailable(_) => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        ApiError::Conflict {
-            retry_after: Some(secs),
-            ..
-        } => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
-        }
-        // RFC 6750 §3: the challenge, with an error code only when a token was presented.
-        ApiError::Unauthorized {
-            invalid_token: false,
-        } => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        ApiError::Unauthorized {
-            invalid_token: true,
-        } => {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-            );
-        }
-        ApiError::Forbidden => {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
-            );
-        }
-        _ => {}
-    }
-    response
-}
-
-/// `outer: inner: innermost`, the whole `source()` chain on one line.
-pub fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        out.push_str(": ");
-        out.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
+    use lambda_http::Body;
 
     fn with_header(name: &'static str, value: &str) -> Request {
         let mut req = Request::new(Body::Empty);
@@ -521,17 +326,5 @@ mod tests {
             mk("application/json", &" ".repeat(MAX_BODY_BYTES + 1)),
             Err(413)
         );
-    }
-
-    #[test]
-    fn unavailable_sets_retry_after_and_405_sets_allow() {
-        let r = problem_response(&ApiError::Unavailable("x".into()));
-        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
-        let r = problem_response(&ApiError::MethodNotAllowed {
-            method: "POST".into(),
-            allow: "GET".into(),
-        });
-        assert_eq!(r.headers()[header::ALLOW], "GET");
-        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
     }
 }

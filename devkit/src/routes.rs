@@ -1,8 +1,8 @@
-//! The route table: one entry per API Gateway route, each naming the function that serves it.
-
-use lambda_http::{Body, Request, Response};
-use shared::auth::Authenticator;
-use shared::{App, DynamoStore};
+//! The route table: one entry per API Gateway route, each naming the function (binary) that
+//! serves it. It belongs to no server: the local API dispatches with it (`local::dispatch`), the
+//! harness's front door routes with it, and chaos and bench list the functions from it.
+//! `template.yaml`, `openapi.yaml` and the `cargo lambda watch` router in `Cargo.toml` must agree
+//! with it; the tests in `local/tests/routes.rs` and `local/tests/openapi.rs` fail when they do not.
 
 /// A function of this project (one Lambda binary), by the name of its binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,32 +35,6 @@ impl Function {
             Self::ListOrders => "list-orders",
             Self::GetOrder => "get-order",
             Self::CancelOrder => "cancel-order",
-        }
-    }
-
-    /// Calls this function's own handler, as its `main` does on Lambda.
-    pub async fn invoke(
-        self,
-        app: &App<DynamoStore>,
-        auth: &Authenticator,
-        req: Request,
-    ) -> Response<Body> {
-        let result = match self {
-            Self::ListProducts => list_products::handle(app, req).await,
-            Self::GetProduct => get_product::handle(app, req).await,
-            Self::PutProduct => put_product::handle(app, auth, req).await,
-            Self::DeleteProduct => delete_product::handle(app, auth, req).await,
-            Self::GetCart => get_cart::handle(app, auth, req).await,
-            Self::PutCartItem => put_cart_item::handle(app, auth, req).await,
-            Self::DeleteCartItem => delete_cart_item::handle(app, auth, req).await,
-            Self::PlaceOrder => place_order::handle(app, auth, req).await,
-            Self::ListOrders => list_orders::handle(app, auth, req).await,
-            Self::GetOrder => get_order::handle(app, auth, req).await,
-            Self::CancelOrder => cancel_order::handle(app, auth, req).await,
-        };
-        match result {
-            Ok(response) => response,
-            Err(never) => match never {},
         }
     }
 }
@@ -147,7 +121,7 @@ pub enum Resolved {
 pub fn resolve(method: &str, path: &str) -> Resolved {
     let matching: Vec<&Route> = ROUTES
         .iter()
-        .filter(|r| devkit::apigw::match_route(r.path, path).is_some())
+        .filter(|r| crate::apigw::match_route(r.path, path).is_some())
         .collect();
     if let Some(route) = matching.iter().find(|r| r.method == method) {
         return Resolved::Found(**route);

@@ -1,0 +1,40 @@
+//! The HTTP face, the top layer of this crate: request parsing, responses, problem documents
+//! ([`ApiError`], [`ProblemKind`]) and the invocation's deadline budget. Handlers stay a few lines
+//! of "parse, call the domain and the store, render".
+//!
+//! It imports every layer below (domain, auth, store, telemetry) and none of them imports it.
+
+mod budget;
+mod paging;
+mod problem;
+mod request;
+mod response;
+
+pub use budget::{BudgetSpent, DEADLINE_MARGIN, budget, within_budget};
+pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Pager};
+pub use problem::{ApiError, BodyOf, PROBLEM_BASE, Problem, ProblemKind};
+pub use request::*;
+pub use response::*;
+
+use crate::auth::{Authenticator, Caller};
+
+pub const JSON: &str = "application/json";
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The caller of `req` (401 without a valid bearer token), noted for the request's log line.
+pub async fn caller(auth: &Authenticator, req: &lambda_http::Request) -> Result<Caller, ApiError> {
+    let caller = auth.authenticate(req.headers()).await?;
+    crate::telemetry::note_caller(caller.user());
+    Ok(caller)
+}
+
+/// As [`caller`], and the caller must be an admin (403 otherwise).
+pub async fn admin(auth: &Authenticator, req: &lambda_http::Request) -> Result<Caller, ApiError> {
+    let caller = auth.authenticate(req.headers()).await?;
+    crate::telemetry::note_caller(caller.user());
+    if caller.is_admin() {
+        Ok(caller)
+    } else {
+        Err(crate::auth::AuthError::NotAdmin.into())
+    }
+}

@@ -1,0 +1,150 @@
+//! The response side: JSON with entity tags, 304/204, replayed bodies, and every error rendered
+//! as its RFC 9457 problem document (5xx causes logged once, as a chain).
+
+use super::{ApiError, JSON, PROBLEM_JSON};
+use crate::chain::cause_chain;
+use crate::domain::EntityTag;
+use http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use std::convert::Infallible;
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Binary(body))
+}
+
+/// A JSON response carrying the resource's entity tag.
+pub fn json_with_etag<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    etag: &EntityTag,
+) -> Result<Response<Body>, ApiError> {
+    let mut response = json(status, value)?;
+    set_etag(&mut response, etag)?;
+    Ok(response)
+}
+
+/// 304 Not Modified with the current tag and no body.
+pub fn not_modified_response(etag: &EntityTag) -> Result<Response<Body>, ApiError> {
+    let mut response = respond(StatusCode::NOT_MODIFIED, &[], Body::Empty)?;
+    set_etag(&mut response, etag)?;
+    Ok(response)
+}
+
+/// Adds (or replaces) one header on a response.
+pub fn with_header(
+    mut response: Response<Body>,
+    name: header::HeaderName,
+    value: &str,
+) -> Result<Response<Body>, ApiError> {
+    let value = HeaderValue::from_str(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    response.headers_mut().insert(name, value);
+    Ok(response)
+}
+
+/// A JSON response from an already-serialised body (an idempotent replay, for one).
+pub fn raw_json(status: StatusCode, body: String) -> Result<Response<Body>, ApiError> {
+    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Text(body))
+}
+
+/// 204 No Content.
+pub fn no_content() -> Result<Response<Body>, ApiError> {
+    respond(StatusCode::NO_CONTENT, &[], Body::Empty)
+}
+
+fn set_etag(response: &mut Response<Body>, etag: &EntityTag) -> Result<(), ApiError> {
+    let value =
+        HeaderValue::from_str(&etag.header_value()).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    response.headers_mut().insert(header::ETAG, value);
+    Ok(())
+}
+
+fn respond(
+    status: StatusCode,
+    headers: &[(header::HeaderName, &'static str)],
+    body: Body,
+) -> Result<Response<Body>, ApiError> {
+    let mut builder = Response::builder().status(status);
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    builder
+        .body(body)
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// Turns a handler's result into the response Lambda returns: errors become problem documents, and
+/// 5xx causes are logged once, as a chain, without request data. Never fails.
+pub fn finish(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, Infallible> {
+    Ok(result.unwrap_or_else(|err| problem_response(&err)))
+}
+
+/// The problem+json response for `err`.
+pub fn problem_response(err: &ApiError) -> Response<Body> {
+    if err.status().is_server_error() {
+        tracing::error!(error = %cause_chain(err), status = err.status().as_u16(), "request failed");
+    }
+    let body = serde_json::to_vec(&err.problem())
+        .unwrap_or_else(|_| br#"{"title":"Internal Server Error","status":500}"#.to_vec());
+    let mut response = Response::new(Body::Binary(body));
+    *response.status_mut() = err.status();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    match err {
+        ApiError::MethodNotAllowed { allow, .. } => {
+            if let Ok(value) = HeaderValue::from_str(allow) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        ApiError::Unavailable(_) => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        ApiError::Conflict {
+            retry_after: Some(secs),
+            ..
+        } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+        }
+        // RFC 6750 §3: the challenge, with an error code only when a token was presented.
+        ApiError::Unauthorized {
+            invalid_token: false,
+        } => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ApiError::Unauthorized {
+            invalid_token: true,
+        } => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+            );
+        }
+        ApiError::Forbidden => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer error="insufficient_scope""#),
+            );
+        }
+        _ => {}
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_sets_retry_after_and_405_sets_allow() {
+        let r = problem_response(&ApiError::Unavailable("x".into()));
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let r = problem_response(&ApiError::MethodNotAllowed {
+            method: "POST".into(),
+            allow: "GET".into(),
+        });
+        assert_eq!(r.headers()[header::ALLOW], "GET");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+}

@@ -1,0 +1,220 @@
+//! The DynamoDB client: built once per process from the standard AWS settings, with its TLS
+//! trust, timeouts and the warm-up call of init.
+
+use aws_sdk_dynamodb::Client;
+use std::time::Duration;
+
+/// Per-attempt and total budgets for one DynamoDB call. Single-item calls answer in milliseconds;
+/// the budgets stop a stuck connection from eating the whole Lambda timeout, and leave the SDK's
+/// standard retries (3 attempts, with backoff) room to work.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The DynamoDB-backed implementation of every store trait.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    pub(super) client: Client,
+    pub(super) table: String,
+}
+
+impl DynamoStore {
+    /// Builds a client from the standard AWS settings of the environment (region, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`, `AWS_CA_BUNDLE`), trusting Amazon's roots unless told
+    /// otherwise (see [`http_client`]). Call once per process, before the handler loop. Fails
+    /// only on an `AWS_CA_BUNDLE` that cannot be read or holds no certificate.
+    pub async fn from_env(table: &str) -> Result<Self, crate::ConfigError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
+        let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
+        let bundle = var(CA_BUNDLE)
+            .map(|path| read_ca_bundle(&path))
+            .transpose()?;
+        let http = http_client(endpoint.as_deref(), region.as_deref(), bundle);
+        // On Lambda the credentials and the region are in the environment: the client is built
+        // from them directly. The SDK's full loader (profile files, SSO, instance metadata, …)
+        // would find the same values after work the bench measured in every cold start; it
+        // stays for anywhere else, e.g. a profile on a laptop.
+        if let (Some(region), Some(_)) = (region, var("AWS_ACCESS_KEY_ID")) {
+            use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+            let mut config = aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new(region))
+                .credentials_provider(
+                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                )
+                .http_client(http)
+                .timeout_config(timeouts());
+            if let Some(endpoint) = endpoint {
+                config = config.endpoint_url(endpoint);
+            }
+            return Ok(Self {
+                client: Client::from_conf(config.build()),
+                table: table.to_owned(),
+            });
+        }
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .http_client(http)
+            .load()
+            .await;
+        Ok(Self {
+            client: Client::new(&sdk),
+            table: table.to_owned(),
+        })
+    }
+
+    /// A client for a local engine at `endpoint` (e.g. `http://127.0.0.1:8000`), with throwaway
+    /// static credentials: used by the local API, the tests and the harnesses.
+    pub fn local(endpoint: &str, table: &str) -> Self {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "stateless-shop-local",
+            ))
+            .region(Region::new("local"))
+            .endpoint_url(endpoint)
+            .timeout_config(timeouts())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Opens the connection to DynamoDB (TCP, TLS) with one `DescribeTimeToLive` of the table, so
+    /// the first request of a cold start does not pay the handshake: called during init, where
+    /// Lambda runs at full CPU and the protected functions fetch their key set at the same time.
+    /// `DescribeTimeToLive` because it is the cheapest call every function may make: metadata of
+    /// its own table, no item read (`DescribeTable` was tried first: the local engine counts the
+    /// items for it, which the bench showed growing init with the table). Never fails: if
+    /// DynamoDB does not answer within a second, the first request connects as it would have.
+    pub async fn open_connection(&self) {
+        let describe = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send();
+        match tokio::time::timeout(Duration::from_secs(1), describe).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::debug!(error = %crate::chain::cause_chain(&err), "warm-up call failed")
+            }
+            Err(_) => tracing::debug!("warm-up call timed out"),
+        }
+    }
+}
+
+/// The root certificates of Amazon Trust Services (Amazon Root CA 1–4 and Starfield Services
+/// Root CA G2), which every DynamoDB endpoint's certificate chains to.
+const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem");
+
+/// The AWS SDKs' setting for a PEM file of the authorities to trust for AWS endpoints. Here it
+/// replaces every other root: one named file, read once at init, no directory scan.
+pub const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
+
+/// Reads and checks a PEM bundle at start-up: the SDK parses it only when it opens its first
+/// connection, and panics on a bad one.
+pub fn read_ca_bundle(path: &str) -> Result<Vec<u8>, crate::ConfigError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let invalid = |why: String| crate::ConfigError::Invalid {
+        var: CA_BUNDLE,
+        why,
+    };
+    let pem = std::fs::read(path)
+        .map_err(|e| invalid(format!("cannot read {path}: {e}; point it at a PEM file")))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("{path} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid(format!("{path} holds no PEM certificate")));
+    }
+    Ok(pem)
+}
+
+/// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots,
+/// unless `AWS_CA_BUNDLE` names the authorities to trust instead (an emulator behind TLS with its
+/// own CA, as the bench and the chaos run use), or `endpoint` overrides DynamoDB's with an `https`
+/// URL or `region` is in the China partition (`cn-*`, whose endpoints are certified by other
+/// authorities): those keep the platform store.
+///
+/// Why: the default client loads the platform's whole certificate store during init: every file
+/// of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all come
+/// from five roots. Measured with the bench, that load was most of the gap between a function's
+/// init and the hello-world floor's. An `https` endpoint override (an emulator or proxy with its
+/// own certificate) keeps the platform store, so it can be trusted the usual way.
+fn http_client(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    bundle: Option<Vec<u8>>,
+) -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust = match bundle {
+        Some(pem) => TrustStore::empty().with_pem_certificate(pem),
+        None if platform_roots(endpoint, region) => TrustStore::default(),
+        None => TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES),
+    };
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https()
+}
+
+/// Whether DynamoDB's certificate may come from outside Amazon Trust Services.
+fn platform_roots(endpoint: Option<&str>, region: Option<&str>) -> bool {
+    endpoint.is_some_and(|e| e.to_ascii_lowercase().starts_with("https://"))
+        || region.is_some_and(|r| r.starts_with("cn-"))
+}
+
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SDK parses these only when it builds its first connection, and panics on a bad one:
+    /// so they are checked here, not on a request.
+    #[test]
+    fn amazon_roots_unless_the_endpoint_or_partition_needs_others() {
+        assert!(!platform_roots(None, Some("eu-west-1")));
+        assert!(!platform_roots(
+            Some("http://127.0.0.1:8000"),
+            Some("eu-west-1")
+        ));
+        assert!(platform_roots(Some("HTTPS://dynamo.internal:8443"), None));
+        assert!(platform_roots(None, Some("cn-north-1")));
+    }
+
+    #[test]
+    fn the_amazon_roots_are_five_parsable_certificates() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES)
+            .collect::<Result<_, _>>()
+            .expect("valid PEM");
+        assert_eq!(certs.len(), 5);
+        let mut roots = rustls::RootCertStore::empty();
+        let (valid, invalid) = roots.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0));
+    }
+}
