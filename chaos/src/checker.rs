@@ -3,9 +3,9 @@
 
 use crate::load::Record;
 use crate::proxy::{Fault, FaultKind};
+use devkit::audit::UserAudit;
 use serde_json::Value;
 use shared::domain::OrderStatus;
-use shared::store::UserAudit;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 

@@ -113,6 +113,9 @@ struct Args {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The run's table in the embedded engine.
+const TABLE: &str = "chaos";
+
 /// One environment: engine, table, fleet, front door, all on loopback.
 struct World {
     engine: Engine,
@@ -131,7 +134,7 @@ struct World {
 
 async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<World, BoxError> {
     let engine = Engine::memory().await?;
-    let table = "chaos";
+    let table = TABLE;
     let store = DynamoStore::local(&engine.endpoint(), table);
     store.ensure_table().await?;
     let config = Config::from_lookup(|name| (name == "TABLE_NAME").then(|| table.to_owned()))?;
@@ -361,7 +364,8 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
     for i in 0..users {
         let sub = format!("shopper-{i:03}");
         let user = shared::domain::UserId::parse(&sub).ok_or("a valid user id")?;
-        audits.insert(sub, world.store.audit_user(&user).await?);
+        let audit = devkit::audit::audit_user(&world.engine.endpoint(), TABLE, &user).await?;
+        audits.insert(sub, audit);
     }
     Ok(checker::FinalState {
         stock,

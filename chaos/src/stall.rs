@@ -112,13 +112,14 @@ pub async fn run(world: &World, rounds: usize) -> Found {
         let Some(user) = UserId::parse(&sub) else {
             continue;
         };
-        let audit = match world.store.audit_user(&user).await {
-            Ok(audit) => audit,
-            Err(err) => {
-                fail("stall: audit", err.to_string());
-                continue;
-            }
-        };
+        let audit =
+            match devkit::audit::audit_user(&world.engine.endpoint(), crate::TABLE, &user).await {
+                Ok(audit) => audit,
+                Err(err) => {
+                    fail("stall: audit", err.to_string());
+                    continue;
+                }
+            };
         let cart = world.store.get_cart(&user).await.unwrap_or_default();
         let placed: Vec<_> = audit
             .orders

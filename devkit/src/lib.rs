@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`engine`]: an embedded dynoxide DynamoDB engine on a loopback port.
+//! - [`audit`]: a user's whole partition read back, for the chaos checker.
 //! - [`apigw`]: builds API Gateway HTTP API (payload 2.0) events, the exact JSON Lambda receives,
 //!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
 //! - [`tokens`]: a development token issuer (ES256 key, key set, minted access tokens).
@@ -12,6 +13,7 @@
 //!   authenticator that trusts its own development issuer.
 
 pub mod apigw;
+pub mod audit;
 pub mod engine;
 pub mod proxy;
 pub mod routes;

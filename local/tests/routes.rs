@@ -343,3 +343,113 @@ fn local_cors_matches_the_template() {
         Some(local::cors::DEFAULT_ALLOW_ORIGINS)
     );
 }
+
+/// Every DynamoDB call each handler makes, as (action, partition key prefix or index): what the
+/// code does, read from `shared::store` (`docs/api.md` "Routes" lists the same calls).
+const CALLS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "list-products",
+        &[("Query", "index/GSI1"), ("BatchGetItem", "PRODUCT#")],
+    ),
+    ("get-product", &[("GetItem", "PRODUCT#")]),
+    ("put-product", &[("UpdateItem", "PRODUCT#")]),
+    ("delete-product", &[("DeleteItem", "PRODUCT#")]),
+    (
+        "get-cart",
+        &[("GetItem", "USER#"), ("BatchGetItem", "PRODUCT#")],
+    ),
+    (
+        "put-cart-item",
+        &[
+            ("GetItem", "PRODUCT#"),
+            ("UpdateItem", "USER#"),
+            ("PutItem", "USER#"),
+            ("BatchGetItem", "PRODUCT#"),
+        ],
+    ),
+    ("delete-cart-item", &[("UpdateItem", "USER#")]),
+    (
+        "place-order",
+        &[
+            ("BatchGetItem", "USER#"),
+            ("BatchGetItem", "PRODUCT#"),
+            ("UpdateItem", "PRODUCT#"),
+            ("UpdateItem", "USER#"),
+            ("PutItem", "USER#"),
+        ],
+    ),
+    ("list-orders", &[("Query", "USER#")]),
+    ("get-order", &[("GetItem", "USER#")]),
+    (
+        "cancel-order",
+        &[
+            ("GetItem", "USER#"),
+            ("UpdateItem", "USER#"),
+            ("UpdateItem", "PRODUCT#"),
+        ],
+    ),
+];
+
+/// Whether one policy statement allows `action` on items under `target` (a key prefix such as
+/// `USER#`, or `index/GSI1`).
+fn allows(statement: &Yaml, action: &str, target: &str) -> bool {
+    let wanted = format!("dynamodb:{action}");
+    let actions: Vec<&str> = match &statement["Action"] {
+        Yaml::String(one) => vec![one.as_str()],
+        Yaml::Array(many) => many.iter().filter_map(Yaml::as_str).collect(),
+        _ => vec![],
+    };
+    if statement["Effect"].as_str() != Some("Allow") || !actions.contains(&wanted.as_str()) {
+        return false;
+    }
+    let resource = format!("{:?}", statement["Resource"]);
+    if let Some(index) = target.strip_prefix("index/") {
+        return resource.contains(&format!("/index/{index}"));
+    }
+    if resource.contains("/index/") {
+        return false;
+    }
+    let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+    match keys.as_vec() {
+        // No condition on the keys: every item of the table.
+        None => statement["Condition"].is_badvalue(),
+        Some(patterns) => patterns
+            .iter()
+            .filter_map(Yaml::as_str)
+            .any(|p| p.strip_suffix('*').is_some_and(|prefix| prefix == target)),
+    }
+}
+
+/// Each function's policy grants every call its handler makes (a missing grant is an
+/// AccessDenied on AWS, which no local run would show), and names each function once.
+#[test]
+fn every_policy_grants_the_calls_its_handler_makes() {
+    let t = template();
+    let mut seen = Vec::new();
+    for (name, function) in functions_in_template(&t) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} names its binary"));
+        let (_, calls) = CALLS
+            .iter()
+            .find(|(f, _)| *f == binary)
+            .unwrap_or_else(|| panic!("{binary}: list its DynamoDB calls in CALLS"));
+        let statements: Vec<Yaml> = function["Properties"]["Policies"]
+            .as_vec()
+            .expect("Policies")
+            .iter()
+            .flat_map(|p| p["Statement"].as_vec().cloned().unwrap_or_default())
+            .collect();
+        for (action, target) in *calls {
+            assert!(
+                statements.iter().any(|s| allows(s, action, target)),
+                "{binary}: no statement allows dynamodb:{action} on {target}"
+            );
+        }
+        seen.push(binary.to_owned());
+    }
+    seen.sort();
+    let mut listed: Vec<String> = CALLS.iter().map(|(f, _)| (*f).to_owned()).collect();
+    listed.sort();
+    assert_eq!(seen, listed);
+}

@@ -17,7 +17,6 @@
 //! - `batch`: consistent BatchGetItem with unprocessed keys retried.
 //! - `page`: one page of a query, and whether more follow.
 //! - `products`, `carts`, `orders`: each item type's mapping and its operations.
-//! - `audit` (feature `testing`): a user's whole partition, for the chaos checker.
 
 mod batch;
 mod carts;
@@ -31,16 +30,11 @@ mod page;
 mod products;
 pub mod schema;
 
-#[cfg(feature = "testing")]
-mod audit;
-
 pub use client::{CA_BUNDLE, DynamoStore, read_ca_bundle};
 pub use error::StoreError;
 pub use ops::*;
 pub use orders::IDEMPOTENCY_TTL_SECS;
 
-#[cfg(feature = "testing")]
-pub use audit::UserAudit;
 #[cfg(feature = "testing")]
 #[doc(hidden)]
 pub use products::bench_support;

@@ -11,8 +11,8 @@ use super::ops::{
 use super::page::{page_fetch, page_of};
 use crate::domain::checkout::check_line;
 use crate::domain::{
-    Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineRejection, Order, OrderId, OrderStatus,
-    Product, ProductId, UserId, now_rfc3339,
+    Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineReason, LineRejection, Order, OrderId,
+    OrderStatus, Product, ProductId, UserId, now_rfc3339,
 };
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -50,7 +50,7 @@ struct OrderItem {
 /// `location` are what the previous release reads: written still, so both releases can serve
 /// the same table during a deploy, and never read here.
 #[derive(Serialize, Deserialize)]
-pub(super) struct RecordItem {
+struct RecordItem {
     #[serde(rename = "PK")]
     pk: String,
     #[serde(rename = "SK")]
@@ -60,7 +60,7 @@ pub(super) struct RecordItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     order_id: Option<OrderId>,
     status: u16,
-    pub(super) body: String,
+    body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     location: Option<String>,
     /// Epoch seconds; the table's TTL attribute.
@@ -69,12 +69,12 @@ pub(super) struct RecordItem {
 
 impl RecordItem {
     /// The order this record answers with.
-    pub(super) fn order(&self) -> Result<Order, StoreError> {
+    fn order(&self) -> Result<Order, StoreError> {
         serde_json::from_str(&self.body).map_err(|e| StoreError::Internal(Box::new(e)))
     }
 }
 
-pub(super) fn order_from_item(item: Item) -> Result<Order, StoreError> {
+fn order_from_item(item: Item) -> Result<Order, StoreError> {
     serde_dynamo::from_item::<_, OrderItem>(item)
         .map(|i| i.order)
         .map_err(StoreError::corrupt)
@@ -379,13 +379,16 @@ impl Checkout for DynamoStore {
                 .map(serde_dynamo::from_item::<_, Product>)
                 .transpose()
                 .map_err(StoreError::corrupt)?;
-            if let Some(reason) = check_line(line, current.as_ref()) {
-                rejected.push(LineRejection {
-                    product_id: line.product_id.clone(),
-                    requested: line.quantity,
-                    reason,
-                });
-            }
+            // The condition failed, so the line is rejected whatever the rule says: a product
+            // that passes it now changed back in between (then its price is what to look at).
+            let reason = check_line(line, current.as_ref()).unwrap_or(LineReason::PriceChanged {
+                price: current.as_ref().map_or(line.unit_price, |p| p.price),
+            });
+            rejected.push(LineRejection {
+                product_id: line.product_id.clone(),
+                requested: line.quantity,
+                reason,
+            });
         }
         if !rejected.is_empty() {
             return Ok(CommitOutcome::LinesRejected(rejected));
