@@ -103,6 +103,7 @@ fn server_errors_explained(records: &[Record], faults: &[Fault], v: &mut Vec<Vio
                     503 => matches!(
                         f.kind,
                         FaultKind::Throttle
+                            | FaultKind::Conflict
                             | FaultKind::ServerError
                             | FaultKind::DropBefore
                             | FaultKind::DropAfter

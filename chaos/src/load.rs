@@ -221,7 +221,7 @@ impl Shopper {
 
 /// Sends one request as `user` and records it (with its outcome) in `recorder`.
 #[allow(clippy::too_many_arguments)]
-async fn send(
+pub(crate) async fn send(
     http: &Client,
     recorder: &Recorder,
     base: &str,

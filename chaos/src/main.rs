@@ -17,7 +17,9 @@
 //! Layout: `proxy` (DynamoDB fault proxy), `load` (shoppers and the request log), `checker`,
 //! `stall` (the held-checkout scenario).
 
+mod capacity;
 mod checker;
+mod flash;
 mod load;
 mod proxy;
 mod stall;
@@ -106,9 +108,29 @@ struct Args {
     /// Plain HTTP to DynamoDB and the key set instead of TLS (for A/B runs; TLS is what AWS uses).
     #[arg(long)]
     plain: bool,
-    /// The CI run: 25 s of faults, 6 stall rounds, no scaling runs.
+    /// The CI run: 25 s of faults, 6 stall rounds, no scaling runs (with `--scenario
+    /// flash-sale`: a 15 s sale).
     #[arg(long)]
     quick: bool,
+    /// Which scenario to run.
+    #[arg(long, value_enum, default_value_t = Scenario::All)]
+    scenario: Scenario,
+    /// Flash sale: shoppers buying the one hot product.
+    #[arg(long, default_value_t = 48)]
+    buyers: usize,
+    /// Flash sale: shoppers browsing the catalog meanwhile.
+    #[arg(long, default_value_t = 8)]
+    browsers: usize,
+    /// Flash sale: the hot product's stock.
+    #[arg(long, default_value_t = 400)]
+    sale_stock: i64,
+    /// Flash sale: seconds of the sale (it ends earlier when the stock is gone).
+    #[arg(long, default_value_t = 40)]
+    sale_secs: u64,
+    /// Flash sale: DynamoDB's per-partition limits (3,000 read and 1,000 write units a second)
+    /// times this, so that this machine can reach them.
+    #[arg(long, default_value_t = 0.02)]
+    capacity_scale: f64,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -132,7 +154,21 @@ struct World {
     _tls: Option<harness::tls::TestCa>,
 }
 
-async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<World, BoxError> {
+/// Which part of the run to do.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// Faults and kills under load, the stall scenario, then the scaling runs.
+    All,
+    /// Only the flash sale: many shoppers, one product, DynamoDB's capacity simulated.
+    FlashSale,
+}
+
+async fn build_world(
+    args: &Args,
+    instances: usize,
+    faults: Faults,
+    capacity: Option<Arc<capacity::Capacity>>,
+) -> Result<World, BoxError> {
     let engine = Engine::memory().await?;
     let table = TABLE;
     let store = DynamoStore::local(&engine.endpoint(), table);
@@ -192,6 +228,7 @@ async fn build_world(args: &Args, instances: usize, faults: Faults) -> Result<Wo
                 seed,
                 log: log.clone(),
                 stall: (function == "place-order").then(|| stall.clone()),
+                capacity: capacity.clone(),
                 tls: tls.as_ref().map(harness::tls::TestCa::acceptor),
             })
             .await?;
@@ -387,6 +424,7 @@ async fn main() {
         args.duration = 25;
         args.stall_rounds = args.stall_rounds.min(6);
         args.scale_secs = 0;
+        args.sale_secs = args.sale_secs.min(15);
     }
     match run(args).await {
         Ok(0) => {}
@@ -406,6 +444,9 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         functions.len()
     );
     harness::build_release(&functions)?;
+    if args.scenario == Scenario::FlashSale {
+        return flash::run(&args).await;
+    }
     let faults = Faults {
         throttle: args.throttle,
         server_error: args.server_error,
@@ -426,7 +467,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         args.duration,
         args.kill_every_ms
     );
-    let world = build_world(&args, args.instances, faults).await?;
+    let world = build_world(&args, args.instances, faults, None).await?;
     let kill_every = (args.kill_every_ms > 0).then(|| Duration::from_millis(args.kill_every_ms));
     let recorder = shop(
         &args,
@@ -497,7 +538,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
     let mut stall_violations = 0;
     if args.stall_rounds > 0 {
         // Two instances at least: the second checkout runs while the first is held in the other.
-        let world = build_world(&args, args.instances.max(2), Faults::NONE).await?;
+        let world = build_world(&args, args.instances.max(2), Faults::NONE, None).await?;
         let found = stall::run(&world, args.stall_rounds).await;
         println!(
             "\n| stall scenario: a checkout held between its read and its write | {} rounds |",
@@ -524,7 +565,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         println!("\n| instances per function | requests/s | p50 | p99 | 5xx |");
         println!("|---|---|---|---|---|");
         for instances in [1, 2, 4] {
-            let world = build_world(&args, instances, Faults::NONE).await?;
+            let world = build_world(&args, instances, Faults::NONE, None).await?;
             let recorder = shop(
                 &args,
                 &world,

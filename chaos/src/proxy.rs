@@ -9,8 +9,10 @@
 //!
 //! Besides faults, a [`Stall`] shared by the proxies of one function parks the next
 //! `TransactWriteItems` any of them sees, until the scenario releases it: a request held between
-//! its read and its write, on purpose and deterministically.
+//! its read and its write, on purpose and deterministically. And a [`Capacity`] shared by every
+//! proxy of a run models DynamoDB's per-partition limits and transaction conflicts.
 
+use crate::capacity::{self, Admission, Capacity};
 use harness::fleet::Instance;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -59,6 +61,8 @@ pub enum FaultKind {
     KillMidRequest,
     /// A kill from the harness's random killer, not tied to a DynamoDB call.
     RandomKill,
+    /// The capacity model cancelled a transaction for `TransactionConflict`.
+    Conflict,
 }
 
 /// One injected fault: where and when.
@@ -181,6 +185,7 @@ struct State {
     slot: usize,
     instance: Arc<OnceLock<Arc<Instance>>>,
     stall: Option<Arc<Stall>>,
+    capacity: Option<Arc<Capacity>>,
 }
 
 /// A running proxy; its `endpoint()` is the instance's `AWS_ENDPOINT_URL_DYNAMODB`.
@@ -203,6 +208,8 @@ pub struct Setup<'a> {
     pub seed: u64,
     pub log: Arc<FaultLog>,
     pub stall: Option<Arc<Stall>>,
+    /// DynamoDB's capacity, simulated (shared by every proxy of the run).
+    pub capacity: Option<Arc<Capacity>>,
     /// Speak TLS with this identity (the run's throwaway CA), as DynamoDB does.
     pub tls: Option<harness::tls::TlsAcceptor>,
 }
@@ -217,6 +224,7 @@ impl Proxy {
             seed,
             log,
             stall,
+            capacity,
             tls,
         } = setup;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -236,6 +244,7 @@ impl Proxy {
             slot,
             instance: instance.clone(),
             stall,
+            capacity,
         });
         let speaks_tls = tls.is_some();
         tokio::spawn(async move {
@@ -304,11 +313,14 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Dropped> {
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let is_transaction = parts
+    let operation = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.ends_with(".TransactWriteItems"));
+        .and_then(|t| t.rsplit_once('.'))
+        .map(|(_, op)| op.to_owned())
+        .unwrap_or_default();
+    let is_transaction = operation == "TransactWriteItems";
     let (roll, pause) = {
         let mut rng = state.rng.lock().map_err(|_| Dropped)?;
         let (lo, hi) = state.faults.latency_ms;
@@ -364,6 +376,46 @@ async fn handle(
         record(FaultKind::Latency);
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
+    // DynamoDB's capacity: over a partition's limit, or into a transaction in flight, the call
+    // is refused as DynamoDB refuses it. What it admits is forwarded (a batch without its
+    // throttled keys) and its reads are charged on the answer.
+    let admission = state
+        .capacity
+        .as_deref()
+        .map(|c| c.admit(&operation, &body));
+    let mut body = body;
+    let mut settle = None;
+    let _in_flight: Option<capacity::InFlight<'_>> = match admission {
+        Some(Admission::Refuse(status, error)) => {
+            let conflict = error.contains("TransactionConflict");
+            record(if conflict {
+                FaultKind::Conflict
+            } else {
+                FaultKind::Throttle
+            });
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut response = Response::new(Full::new(Bytes::from(error)));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                "content-type",
+                hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
+            );
+            return Ok(response);
+        }
+        Some(Admission::Forward {
+            charge,
+            release,
+            body: rewritten,
+            unprocessed,
+        }) => {
+            if let Some(rewritten) = rewritten {
+                body = Bytes::from(rewritten);
+            }
+            settle = Some((charge, unprocessed));
+            release
+        }
+        None => None,
+    };
     let mut forward = Request::builder().method(parts.method).uri(&state.engine);
     for (name, value) in &parts.headers {
         if name != hyper::header::HOST {
@@ -372,8 +424,16 @@ async fn handle(
     }
     let forward = forward.body(Full::new(body)).map_err(|_| Dropped)?;
     let response = state.client.request(forward).await.map_err(|_| Dropped)?;
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    let (mut parts, body) = response.into_parts();
+    let mut body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    if let (Some(capacity), Some((charge, unprocessed))) = (state.capacity.as_deref(), settle)
+        && parts.status.is_success()
+        && let Some(settled) = capacity.settle(&charge, &body, unprocessed)
+    {
+        body = Bytes::from(settled);
+        parts.headers.remove(hyper::header::CONTENT_LENGTH);
+        parts.headers.remove("x-amz-crc32");
+    }
     // The transaction is committed; the instance dies before it can tell anyone.
     if kill_after_commit
         && parts.status.is_success()

@@ -190,7 +190,10 @@ fn the_table_in_template_matches_the_one_the_local_engine_creates() {
     for (index, (name, key)) in indexes.iter().zip(schema::INDEXES) {
         assert_eq!(index["IndexName"].as_str(), Some(*name));
         assert_eq!(key_schema(&index["KeySchema"]), owned(key));
-        assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+        assert_eq!(
+            index["Projection"]["ProjectionType"].as_str(),
+            Some(schema::INDEX_PROJECTION)
+        );
     }
     assert_eq!(
         table["TimeToLiveSpecification"]["AttributeName"].as_str(),
@@ -222,6 +225,13 @@ async fn the_local_engine_creates_that_table() {
         schema::INDEXES
             .iter()
             .map(|(n, k)| ((*n).to_owned(), owned(k)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        description.projections,
+        schema::INDEXES
+            .iter()
+            .map(|(n, _)| ((*n).to_owned(), schema::INDEX_PROJECTION.to_owned()))
             .collect::<Vec<_>>()
     );
     assert_eq!(
@@ -341,6 +351,53 @@ fn local_cors_matches_the_template() {
     assert_eq!(
         t["Parameters"]["CorsAllowOrigins"]["Default"].as_str(),
         Some(local::cors::DEFAULT_ALLOW_ORIGINS)
+    );
+}
+
+/// The optional CDN (`CatalogCdn=cloudfront`) caches the public catalog only, keys its cache by
+/// caller (so two users never share an entry) and forwards what the catalog writes need; every
+/// other route passes through uncached. Off by default.
+#[test]
+fn the_optional_cdn_caches_only_the_public_catalog_and_never_mixes_callers() {
+    let t = template();
+    let parameter = &t["Parameters"]["CatalogCdn"];
+    assert_eq!(parameter["Default"].as_str(), Some("none"));
+    let resources = &t["Resources"];
+    for name in [
+        "CatalogCachePolicy",
+        "CatalogOriginRequestPolicy",
+        "CatalogDistribution",
+    ] {
+        assert_eq!(
+            resources[name]["Condition"].as_str(),
+            Some("HasCatalogCdn"),
+            "{name} exists only when asked for"
+        );
+    }
+    let key = &resources["CatalogCachePolicy"]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"];
+    let headers: Vec<&str> = key["HeadersConfig"]["Headers"]
+        .as_vec()
+        .expect("headers in the cache key")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert!(headers.contains(&"Authorization"), "keyed by caller");
+    assert_eq!(
+        key["CookiesConfig"]["CookieBehavior"].as_str(),
+        Some("none")
+    );
+    let config = &resources["CatalogDistribution"]["Properties"]["DistributionConfig"];
+    let cached: Vec<&str> = config["CacheBehaviors"]
+        .as_vec()
+        .expect("cache behaviours")
+        .iter()
+        .filter_map(|b| b["PathPattern"].as_str())
+        .collect();
+    assert_eq!(cached, ["/products", "/products/*"]);
+    // The managed CachingDisabled policy for everything else (cart, orders).
+    assert_eq!(
+        config["DefaultCacheBehavior"]["CachePolicyId"].as_str(),
+        Some("4135ea2d-6df8-44a3-9df3-4b5a84be39ad")
     );
 }
 

@@ -1,6 +1,7 @@
 //! `GET /products/{id}`: one product and its strong `ETag`.
 //!
-//! One consistent `GetItem`. `If-None-Match` with the current tag answers 304 without a body.
+//! One consistent `GetItem`. `If-None-Match` with the current tag answers 304 without a body. A
+//! short public `Cache-Control` lets browsers and a CDN reuse the answer and revalidate it by tag.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -27,8 +28,10 @@ async fn respond<S: GetProduct + Sync>(
         .get_product(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no product has id {id}")))?;
-    if http::not_modified(&precondition, &product.etag) {
-        return http::not_modified_response(&product.etag);
-    }
-    http::json_with_etag(StatusCode::OK, &product.value, &product.etag)
+    let response = if http::not_modified(&precondition, &product.etag) {
+        http::not_modified_response(&product.etag)?
+    } else {
+        http::json_with_etag(StatusCode::OK, &product.value, &product.etag)?
+    };
+    http::cacheable(response)
 }

@@ -153,3 +153,30 @@ async fn a_slow_engine_gets_a_503_before_the_deadline() {
         devkit::observe_with_deadline(t.app.config(), request, deadline, &handler).await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn the_product_may_be_cached_briefly_and_revalidated_by_its_tag() {
+    let t = spawn_app().await;
+    let stored = seed_product(&t.app, "p1", "P", 1, 1).await;
+    let fresh = get(&t, Call::new("GET", ROUTE, "/products/p1")).await;
+    assert_eq!(
+        header(&fresh, "cache-control"),
+        "public, max-age=5, must-revalidate"
+    );
+    let tag = stored.etag.header_value();
+    let revalidated = get(
+        &t,
+        Call::new("GET", ROUTE, "/products/p1").header("If-None-Match", &tag),
+    )
+    .await;
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(
+        header(&revalidated, "cache-control"),
+        "public, max-age=5, must-revalidate"
+    );
+    let missing = get(&t, Call::new("GET", ROUTE, "/products/nope")).await;
+    assert!(
+        missing.headers().get("cache-control").is_none(),
+        "a 404 is not cached: the product may be created any moment"
+    );
+}

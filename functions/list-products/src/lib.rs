@@ -1,7 +1,9 @@
 //! `GET /products?limit=&cursor=`: the catalog in id order, one page per call.
 //!
-//! One `Query` on GSI1 per page. The cursor is opaque and tamper-evident; it carries the last id
-//! of the previous page, so no server remembers where a client is.
+//! One `Query` on GSI1 (keys only) and one consistent `BatchGetItem` of the page's products per
+//! page. The cursor is opaque and tamper-evident; it carries the last id of the previous page, so
+//! no server remembers where a client is. The page carries a strong `ETag` of its bytes and a short
+//! public `Cache-Control`; `If-None-Match` with the current tag answers 304.
 
 use lambda_http::{Body, Request, Response};
 use shared::domain::{Product, ProductId};
@@ -27,6 +29,7 @@ async fn respond<S: ListProducts + Sync>(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
+    let precondition = http::precondition(req)?;
     let pager = Pager::new(
         app.config().cursor(),
         SCOPE,
@@ -38,5 +41,10 @@ async fn respond<S: ListProducts + Sync>(
         .list_products(page.after.as_ref(), page.limit)
         .await?;
     let items: Vec<&Product> = found.items.iter().map(|p| &p.value).collect();
-    pager.respond(&items, found.next.as_ref().map(ProductId::as_str))
+    let response = pager.respond_tagged(
+        &items,
+        found.next.as_ref().map(ProductId::as_str),
+        &precondition,
+    )?;
+    http::cacheable(response)
 }

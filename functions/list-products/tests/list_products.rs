@@ -139,3 +139,38 @@ async fn tampered_or_foreign_cursors_are_400() {
         assert_eq!(body_json(&response)["errors"][0]["field"], "cursor");
     }
 }
+
+#[tokio::test]
+async fn a_page_shows_stock_as_of_its_read_and_revalidates_by_etag() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "p1", "P", 100, 10).await;
+    let first = list(&t, "/products").await;
+    assert_eq!(
+        first.headers()["cache-control"],
+        "public, max-age=5, must-revalidate"
+    );
+    let tag = first.headers()["etag"].to_str().expect("ASCII").to_owned();
+    assert_eq!(body_json(&first)["items"][0]["stock"], 10);
+
+    // The current tag: 304, no body, the same tag and caching.
+    let call = Call::new("GET", "/products", "/products").header("If-None-Match", &tag);
+    let unchanged = handle(&t.app, call.request().expect("valid event"))
+        .await
+        .expect("infallible");
+    assert_eq!(unchanged.status(), 304);
+    assert_eq!(unchanged.headers()["etag"], tag.as_str());
+    assert!(unchanged.headers().contains_key("cache-control"));
+    let empty: &[u8] = unchanged.body().as_ref();
+    assert!(empty.is_empty());
+
+    // A sale changes the stock: the next page shows it at once (the index holds keys only, so
+    // the products are read from the table), under a new tag.
+    devkit::place_order(&t.app, "alice", &[("p1", 3)]).await;
+    let call = Call::new("GET", "/products", "/products").header("If-None-Match", &tag);
+    let changed = handle(&t.app, call.request().expect("valid event"))
+        .await
+        .expect("infallible");
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], tag.as_str());
+    assert_eq!(body_json(&changed)["items"][0]["stock"], 7);
+}

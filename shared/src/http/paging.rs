@@ -4,9 +4,9 @@
 
 use super::ApiError;
 use super::request::{limit_param, query_param};
-use super::response::json;
+use super::response::{json, json_tagged_by_content};
 use crate::cursor::CursorCodec;
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Precondition};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
@@ -75,10 +75,24 @@ impl<'a> Pager<'a> {
         items: &[T],
         next: Option<&str>,
     ) -> Result<Response<Body>, ApiError> {
-        let listing = Listing {
+        json(StatusCode::OK, &self.listing(items, next))
+    }
+
+    /// As [`Pager::respond`], with a strong `ETag` of the page's bytes: 304 when `precondition`
+    /// (`If-None-Match`) names it.
+    pub fn respond_tagged<T: Serialize>(
+        &self,
+        items: &[T],
+        next: Option<&str>,
+        precondition: &Precondition,
+    ) -> Result<Response<Body>, ApiError> {
+        json_tagged_by_content(&self.listing(items, next), precondition)
+    }
+
+    fn listing<'i, T>(&self, items: &'i [T], next: Option<&str>) -> Listing<'i, T> {
+        Listing {
             items,
             next_cursor: next.map(|position| self.codec.seal(self.scope, position)),
-        };
-        json(StatusCode::OK, &listing)
+        }
     }
 }

@@ -26,6 +26,40 @@ pub fn json_with_etag<T: Serialize>(
     Ok(response)
 }
 
+/// How long a shared cache or browser may reuse a public catalog answer before revalidating it
+/// with its `ETag`. Short: stock moves with every sale, and a stale figure only costs the shopper
+/// a 409 at checkout, which re-checks stock and price. A revalidation that matches is a 304
+/// without a body.
+pub const CATALOG_CACHE_CONTROL: &str = "public, max-age=5, must-revalidate";
+
+/// Marks a public catalog answer (200 or 304) as cacheable for [`CATALOG_CACHE_CONTROL`].
+pub fn cacheable(response: Response<Body>) -> Result<Response<Body>, ApiError> {
+    with_header(response, header::CACHE_CONTROL, CATALOG_CACHE_CONTROL)
+}
+
+/// 200 with `value` as JSON and a strong `ETag` derived from those very bytes, or 304 when
+/// `precondition` (`If-None-Match`) already names that tag: for answers with no stored tag of
+/// their own, such as a page of the catalog.
+pub fn json_tagged_by_content<T: Serialize>(
+    value: &T,
+    precondition: &crate::domain::Precondition,
+) -> Result<Response<Body>, ApiError> {
+    use sha2::Digest;
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let digest = sha2::Sha256::digest(&body);
+    let tag = EntityTag::from_stored(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
+    if super::not_modified(precondition, &tag) {
+        return not_modified_response(&tag);
+    }
+    let mut response = respond(
+        StatusCode::OK,
+        &[(header::CONTENT_TYPE, JSON)],
+        Body::Binary(body),
+    )?;
+    set_etag(&mut response, &tag)?;
+    Ok(response)
+}
+
 /// 304 Not Modified with the current tag and no body.
 pub fn not_modified_response(etag: &EntityTag) -> Result<Response<Body>, ApiError> {
     let mut response = respond(StatusCode::NOT_MODIFIED, &[], Body::Empty)?;

@@ -77,6 +77,13 @@ impl GetProduct for DynamoStore {
     }
 }
 
+/// The key attributes a listing query returns: the index holds keys only.
+#[derive(Deserialize)]
+struct Listed {
+    #[serde(rename = "GSI1SK")]
+    id: ProductId,
+}
+
 impl ListProducts for DynamoStore {
     async fn list_products(
         &self,
@@ -97,16 +104,24 @@ impl ListProducts for DynamoStore {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let (items, more) = page_of(
-            out.items,
-            out.last_evaluated_key.is_some(),
-            limit,
-            from_item,
-        )?;
-        let next = items
-            .last()
-            .filter(|_| more)
-            .map(|last| last.value.id.clone());
+        let (ids, more) = page_of(out.items, out.last_evaluated_key.is_some(), limit, |item| {
+            serde_dynamo::from_item::<_, Listed>(item)
+                .map(|l| l.id)
+                .map_err(StoreError::corrupt)
+        })?;
+        // The products themselves, as they are now, from the base table; one deleted since the
+        // index was read is simply not on the page.
+        let keys = ids
+            .iter()
+            .map(|id| keys::product(id).item())
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut found: HashMap<ProductId, Versioned<Product>> = batch_get(self, keys)
+            .await?
+            .into_iter()
+            .map(|item| from_item(item).map(|p| (p.value.id.clone(), p)))
+            .collect::<Result<_, _>>()?;
+        let next = ids.last().filter(|_| more).cloned();
+        let items = ids.iter().filter_map(|id| found.remove(id)).collect();
         Ok(ProductPage { items, next })
     }
 }

@@ -6,11 +6,15 @@
 //! | cart        | `USER#<sub>`   | `CART`               |            |        | `entity`="cart", `lines` (map product id → quantity), `version`, `updated_at` |
 //! | order       | `USER#<sub>`   | `ORDER#<order id>`   |            |        | `entity`="order", `id`, `items` (list of lines), `total`, `currency`, `status`, `created_at`, `cancelled_at`, `counts_open` |
 //! | open orders | `USER#<sub>`   | `OPEN_ORDERS`        |            |        | `entity`="open-orders", `open_orders` (placed orders that count against `MAX_OPEN_ORDERS`) |
-//! | idempotency | `USER#<sub>`   | `IDEMPOTENCY#<key>`  |            |        | `entity`="idempotency", `fingerprint`, `status`, `body`, `location`, `expires_at` (TTL) |
+//! | idempotency | `USER#<sub>`   | `IDEMPOTENCY#<key>`  |            |        | `entity`="idempotency", `fingerprint`, `order_id`, `body` (the order), `status`, `location`, `expires_at` (TTL) |
 //!
 //! - Point reads and writes of a product use the base table key (one item per partition).
-//! - `GSI1` (projection ALL) lists products in id order: one `Query` per page, no `Scan`. It is sparse:
-//!   only items that carry `GSI1PK` appear in it, so carts, orders and records stay out.
+//! - `GSI1` lists products in id order: one `Query` per page, no `Scan`. It is sparse: only items
+//!   that carry `GSI1PK` appear in it, so carts, orders and records stay out. It projects the keys
+//!   only, so a write that changes no key (every checkout and cancel changing `stock`, `version`,
+//!   `etag`) does not write the index: no sale writes its one catalog-wide partition `PRODUCTS`.
+//!   A page then reads its products from the base table (one consistent `BatchGetItem`), so the
+//!   stock it shows is as fresh as the page (docs/scale.md weighs the extra round trip).
 //! - Everything a user owns shares the partition `USER#<sub>`: a request can only ever name its
 //!   caller's partition, which is what keeps one user's cart, orders and keys from another's.
 //!   Order ids are UUIDv7, so `ORDER#…` sorts by time and "newest first" is a reverse range read.
@@ -39,8 +43,10 @@ pub type KeyElement = (&'static str, &'static str);
 
 /// The table's key schema.
 pub const TABLE_KEY: &[KeyElement] = &[(PK, "HASH"), (SK, "RANGE")];
-/// Global secondary indexes: (name, key schema). Every index projects ALL attributes.
+/// Global secondary indexes: (name, key schema).
 pub const INDEXES: &[(&str, &[KeyElement])] = &[(GSI1, &[(GSI1PK, "HASH"), (GSI1SK, "RANGE")])];
+/// What every index projects, as `template.yaml` spells it: the keys only (see the module doc).
+pub const INDEX_PROJECTION: &str = "KEYS_ONLY";
 /// Every key attribute is a string.
 pub const KEY_ATTRIBUTES: &[&str] = &[PK, SK, GSI1PK, GSI1SK];
 
@@ -98,7 +104,7 @@ impl DynamoStore {
                     .set_key_schema(Some(key_schema(key)?))
                     .projection(
                         Projection::builder()
-                            .projection_type(ProjectionType::All)
+                            .projection_type(ProjectionType::from(INDEX_PROJECTION))
                             .build(),
                     )
                     .build()
@@ -130,6 +136,8 @@ pub struct TableDescription {
     pub key: Vec<(String, String)>,
     /// (index name, key schema)
     pub indexes: Vec<(String, Vec<(String, String)>)>,
+    /// (index name, projection type)
+    pub projections: Vec<(String, String)>,
     pub ttl_attribute: Option<String>,
 }
 
@@ -169,6 +177,20 @@ impl DynamoStore {
             })
             .collect();
         indexes.sort();
+        let mut projections: Vec<(String, String)> = table
+            .global_secondary_indexes()
+            .iter()
+            .map(|i| {
+                (
+                    i.index_name().unwrap_or_default().to_owned(),
+                    i.projection()
+                        .and_then(|p| p.projection_type())
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        projections.sort();
         let ttl = self
             .client
             .describe_time_to_live()
@@ -179,6 +201,7 @@ impl DynamoStore {
         Ok(TableDescription {
             key: plain(table.key_schema()),
             indexes,
+            projections,
             ttl_attribute: ttl.time_to_live_description.and_then(|d| d.attribute_name),
         })
     }

@@ -1,0 +1,311 @@
+//! The flash sale: many shoppers buy one product with scarce stock while others browse, through
+//! real function processes, against DynamoDB's capacity simulated in the proxies
+//! ([`crate::capacity`]). Reported per second: checkouts placed, 409s, throttles, transaction
+//! conflicts, and the checkouts' p50/p99; then the checker's invariants over the whole sale (no
+//! oversell, stock conserved, each acknowledged order exactly once).
+//!
+//! What it shows: one product is one item, so its checkouts share one partition's write units
+//! (1,000 a second; a transactional update of an item under 1 KB costs 2, so at most 500
+//! checkouts a second, times the scale), and concurrent checkouts of it conflict.
+
+use crate::capacity::{Capacity, Limits};
+use crate::load::{self, Record, Recorder};
+use crate::proxy::{FaultKind, Faults};
+use crate::{Args, BoxError, World, build_world, checker, final_state, percentile};
+use devkit::tokens::TokenSpec;
+use reqwest::{Client, Method};
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The product on sale.
+const HOT: &str = "product-00";
+
+/// Runs the sale; returns the number of violations.
+pub async fn run(args: &Args) -> Result<usize, BoxError> {
+    let limits = Limits::dynamodb(args.capacity_scale);
+    let capacity = Arc::new(Capacity::new(limits));
+    let mut sale = args.clone();
+    sale.products = 6;
+    sale.stock = args.sale_stock;
+    eprintln!(
+        "chaos: flash sale of {HOT} (stock {}), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
+        args.sale_stock,
+        args.buyers,
+        args.browsers,
+        args.instances,
+        crate::functions().len(),
+        limits.read,
+        limits.write,
+        args.capacity_scale
+    );
+    let world = build_world(&sale, args.instances, Faults::NONE, Some(capacity.clone())).await?;
+    let recorder = Arc::new(Recorder::default());
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.sale_secs);
+    let sold_out = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for i in 0..args.buyers + args.browsers {
+        let sub = format!("shopper-{i:03}");
+        let token = world.issuer.mint(&TokenSpec {
+            sub: sub.clone(),
+            admin: false,
+            ttl_secs: 3600,
+        });
+        let shopper = Sale {
+            http: Client::builder()
+                .timeout(load::CLIENT_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            recorder: recorder.clone(),
+            base: world.door.url(),
+            bearer: format!("Bearer {token}"),
+            sub,
+            rng: fastrand::Rng::with_seed(args.seed ^ ((i as u64 + 1) << 12)),
+            products: world.products.clone(),
+            sold_out: sold_out.clone(),
+        };
+        tasks.push(if i < args.buyers {
+            tokio::spawn(shopper.buy(deadline))
+        } else {
+            tokio::spawn(shopper.browse(deadline))
+        });
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let took = started.elapsed();
+    let records = recorder.all();
+    let faults = world.log.all();
+    let state = final_state(&world, args.buyers + args.browsers).await?;
+    let violations = checker::check(&records, &world.initial, &state, &faults);
+    let left = state.stock.get(HOT).copied().unwrap_or_default();
+    report(
+        args, &world, &records, &faults, started, took, left, &capacity,
+    );
+    println!("| violations | {} |", violations.len());
+    for violation in violations.iter().take(50) {
+        println!(
+            "VIOLATION [{}] {} (requests {:?})",
+            violation.rule, violation.detail, violation.requests
+        );
+    }
+    let World { fleet, engine, .. } = world;
+    if let Ok(fleet) = Arc::try_unwrap(fleet) {
+        fleet.stop().await;
+    }
+    engine.shutdown().await;
+    Ok(violations.len())
+}
+
+/// One shopper of the sale.
+struct Sale {
+    http: Client,
+    recorder: Arc<Recorder>,
+    base: String,
+    bearer: String,
+    sub: String,
+    rng: fastrand::Rng,
+    products: Arc<Vec<String>>,
+    sold_out: Arc<AtomicBool>,
+}
+
+impl Sale {
+    /// Puts one of the hot product in the cart and checks out, again and again, until it is sold
+    /// out, the user holds the most open orders allowed, or the sale ends.
+    async fn buy(mut self, deadline: Instant) {
+        while Instant::now() < deadline && !self.sold_out.load(Ordering::Relaxed) {
+            let put = self
+                .retrying(
+                    Method::PUT,
+                    &format!("/cart/items/{HOT}"),
+                    Some(json!({"quantity": 1})),
+                    None,
+                    deadline,
+                )
+                .await;
+            if put.as_ref().and_then(|r| r.status) != Some(200) {
+                continue;
+            }
+            let key = uuid::Uuid::new_v4().to_string();
+            let Some(answer) = self
+                .retrying(Method::POST, "/orders", None, Some(&key), deadline)
+                .await
+            else {
+                continue;
+            };
+            let problem = answer
+                .body
+                .as_ref()
+                .and_then(|b| b["type"].as_str())
+                .unwrap_or_default()
+                .to_owned();
+            if problem.ends_with(":insufficient-stock") {
+                self.sold_out.store(true, Ordering::Relaxed);
+            }
+            if problem.ends_with(":too-many-open-orders") {
+                return;
+            }
+        }
+    }
+
+    /// Reads product pages (mostly the hot one) and the catalog until the sale ends.
+    async fn browse(mut self, deadline: Instant) {
+        while Instant::now() < deadline && !self.sold_out.load(Ordering::Relaxed) {
+            let path = match self.rng.u32(0..10) {
+                0..=6 => format!("/products/{HOT}"),
+                7 => {
+                    let product = self.products[self.rng.usize(..self.products.len())].clone();
+                    format!("/products/{product}")
+                }
+                _ => "/products?limit=10".to_owned(),
+            };
+            self.retrying(Method::GET, &path, None, None, deadline)
+                .await;
+        }
+    }
+
+    /// As a careful client: the same key again on a 5xx, no answer, or 409 in progress, with
+    /// jittered backoff.
+    async fn retrying(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        key: Option<&str>,
+        deadline: Instant,
+    ) -> Option<Record> {
+        let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+        let mut last = None;
+        for attempt in 0..load::ATTEMPTS {
+            let record = load::send(
+                &self.http,
+                &self.recorder,
+                &self.base,
+                &self.sub,
+                &self.bearer,
+                method.clone(),
+                path,
+                body.as_ref(),
+                &headers,
+            )
+            .await;
+            let retry = match record.status {
+                None => true,
+                Some(s) if s >= 500 => true,
+                Some(409) => record
+                    .body
+                    .as_ref()
+                    .and_then(|b| b["type"].as_str())
+                    .is_some_and(|t| t.ends_with(":request-in-progress")),
+                Some(_) => false,
+            };
+            last = Some(record);
+            // A key already sent is retried to the end, even past the sale: its outcome must be
+            // known for the checker.
+            if !retry || (key.is_none() && Instant::now() >= deadline) {
+                break;
+            }
+            let ceiling = 20u64 << attempt.min(6);
+            tokio::time::sleep(Duration::from_millis(self.rng.u64(0..=ceiling))).await;
+        }
+        last
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    args: &Args,
+    world: &World,
+    records: &[Record],
+    faults: &[crate::proxy::Fault],
+    started: Instant,
+    took: Duration,
+    left: i64,
+    capacity: &Capacity,
+) {
+    let second = |at: Instant| at.saturating_duration_since(started).as_secs() as usize;
+    let seconds = took.as_secs() as usize + 1;
+    let checkouts: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders")
+        .collect();
+    let scale = args.capacity_scale;
+    let predicted = 1000.0 * scale / 2.0;
+    println!(
+        "\n| flash sale: {HOT}, stock {}, {} buyers, {} browsers, {} instances per function | per-partition limits × {scale} |",
+        args.sale_stock, args.buyers, args.browsers, args.instances
+    );
+    println!("|---|---|");
+    println!(
+        "| second | checkouts placed (201) | 409 | 503 | throttled calls | transaction conflicts | checkout p50 | checkout p99 |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut peak = 0usize;
+    for s in 0..seconds {
+        let in_second: Vec<&&Record> = checkouts
+            .iter()
+            .filter(|r| second(r.finished) == s)
+            .collect();
+        let placed = in_second.iter().filter(|r| r.status == Some(201)).count();
+        peak = peak.max(placed);
+        let refused = in_second.iter().filter(|r| r.status == Some(409)).count();
+        let unavailable = in_second.iter().filter(|r| r.status == Some(503)).count();
+        let of_kind = |kind: FaultKind| {
+            faults
+                .iter()
+                .filter(|f| f.kind == kind && second(f.at) == s)
+                .count()
+        };
+        let mut latencies: Vec<Duration> = in_second
+            .iter()
+            .filter(|r| r.status.is_some())
+            .map(|r| r.finished - r.started)
+            .collect();
+        latencies.sort_unstable();
+        println!(
+            "| {s} | {placed} | {refused} | {unavailable} | {} | {} | {:.0} ms | {:.0} ms |",
+            of_kind(FaultKind::Throttle),
+            of_kind(FaultKind::Conflict),
+            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
+            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+        );
+    }
+    let placed = checkouts.iter().filter(|r| r.status == Some(201)).count();
+    let counters = capacity.counters();
+    let hot_writes = counters
+        .writes_by_partition
+        .get(&format!("PRODUCT#{HOT}"))
+        .copied()
+        .unwrap_or_default();
+    let index_writes = counters
+        .writes_by_partition
+        .iter()
+        .filter(|(pk, _)| pk.starts_with("GSI1#"))
+        .fold(0.0, |sum, (_, units)| sum + units);
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "\n| flash sale summary | |\n|---|---|\n| sale length | {:.1} s |",
+        took.as_secs_f64()
+    );
+    println!(
+        "| checkouts placed (201 answers, replays included) / stock left | {placed} / {left} (of {}) |",
+        world.initial.get(HOT).copied().unwrap_or_default()
+    );
+    println!(
+        "| throughput: mean / peak second | {:.1} / {peak} checkouts a second |",
+        placed as f64 / took.as_secs_f64().max(0.001)
+    );
+    println!(
+        "| predicted ceiling (one item: {:.0} write units a second, 2 per checkout) | {predicted:.1} checkouts a second |",
+        1000.0 * scale
+    );
+    println!(
+        "| write units on {HOT}'s partition / on the listing index | {hot_writes:.0} / {index_writes:.0} |"
+    );
+    println!(
+        "| throttled calls / transaction conflicts (all partitions) | {} / {} |",
+        counters.throttled, counters.conflicts
+    );
+}
