@@ -91,11 +91,7 @@ pub async fn run(args: &Args) -> Result<usize, BoxError> {
             violation.rule, violation.detail, violation.requests
         );
     }
-    let World { fleet, engine, .. } = world;
-    if let Ok(fleet) = Arc::try_unwrap(fleet) {
-        fleet.stop().await;
-    }
-    engine.shutdown().await;
+    world.stop().await;
     Ok(violations.len())
 }
 
@@ -191,24 +187,14 @@ impl Sale {
                 &headers,
             )
             .await;
-            let retry = match record.status {
-                None => true,
-                Some(s) if s >= 500 => true,
-                Some(409) => record
-                    .body
-                    .as_ref()
-                    .and_then(|b| b["type"].as_str())
-                    .is_some_and(|t| t.ends_with(":request-in-progress")),
-                Some(_) => false,
-            };
+            let retry = load::worth_retrying(&record);
             last = Some(record);
             // A key already sent is retried to the end, even past the sale: its outcome must be
             // known for the checker.
             if !retry || (key.is_none() && Instant::now() >= deadline) {
                 break;
             }
-            let ceiling = 20u64 << attempt.min(6);
-            tokio::time::sleep(Duration::from_millis(self.rng.u64(0..=ceiling))).await;
+            load::back_off(&mut self.rng, attempt).await;
         }
         last
     }

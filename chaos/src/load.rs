@@ -174,24 +174,12 @@ impl Shopper {
         let mut last = None;
         for attempt in 0..ATTEMPTS {
             let record = self.send(method.clone(), path, body.as_ref(), key).await;
-            let retry = match record.status {
-                None => true,
-                Some(s) if s >= 500 => true,
-                // "in progress": the same key is still being committed elsewhere.
-                Some(409) => record
-                    .body
-                    .as_ref()
-                    .and_then(|b| b["type"].as_str())
-                    .is_some_and(|t| t.ends_with(":request-in-progress")),
-                Some(_) => false,
-            };
+            let retry = worth_retrying(&record);
             last = Some(record);
             if !retry {
                 break;
             }
-            // Full jitter on an exponential ceiling: 20 ms, 40 ms, … up to 1.3 s.
-            let ceiling = 20u64 << attempt.min(6);
-            tokio::time::sleep(Duration::from_millis(self.rng.u64(0..=ceiling))).await;
+            back_off(&mut self.rng, attempt).await;
         }
         last
     }
@@ -217,6 +205,28 @@ impl Shopper {
         )
         .await
     }
+}
+
+/// Whether a careful client sends this request again (with the same key): no answer, a 5xx, or
+/// 409 "in progress" (the same key is still being committed elsewhere).
+pub(crate) fn worth_retrying(record: &Record) -> bool {
+    match record.status {
+        None => true,
+        Some(s) if s >= 500 => true,
+        Some(409) => record
+            .body
+            .as_ref()
+            .and_then(|b| b["type"].as_str())
+            .is_some_and(|t| t.ends_with(":request-in-progress")),
+        Some(_) => false,
+    }
+}
+
+/// The pause before retry `attempt`: full jitter on an exponential ceiling (20 ms, 40 ms, … up to
+/// 1.3 s).
+pub(crate) async fn back_off(rng: &mut fastrand::Rng, attempt: u32) {
+    let ceiling = 20u64 << attempt.min(6);
+    tokio::time::sleep(Duration::from_millis(rng.u64(0..=ceiling))).await;
 }
 
 /// Sends one request as `user` and records it (with its outcome) in `recorder`.

@@ -154,6 +154,17 @@ struct World {
     _tls: Option<harness::tls::TestCa>,
 }
 
+impl World {
+    /// Stops every instance and the engine.
+    async fn stop(self) {
+        let World { fleet, engine, .. } = self;
+        if let Ok(fleet) = Arc::try_unwrap(fleet) {
+            fleet.stop().await;
+        }
+        engine.shutdown().await;
+    }
+}
+
 /// Which part of the run to do.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -482,11 +493,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
     let (starts, kills) = (world.fleet.starts(), world.fleet.kills());
     let state = final_state(&world, args.users).await?;
     let violations = checker::check(&records, &world.initial, &state, &faults_seen);
-    let World { fleet, engine, .. } = world;
-    if let Ok(fleet) = Arc::try_unwrap(fleet) {
-        fleet.stop().await;
-    }
-    engine.shutdown().await;
+    world.stop().await;
 
     let count = |f: &dyn Fn(&load::Record) -> bool| records.iter().filter(|r| f(r)).count();
     let by_kind = |k: FaultKind| faults_seen.iter().filter(|f| f.kind == k).count();
@@ -554,11 +561,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
             println!("VIOLATION [{}] {}", violation.rule, violation.detail);
         }
         stall_violations = found.violations.len();
-        let World { fleet, engine, .. } = world;
-        if let Ok(fleet) = Arc::try_unwrap(fleet) {
-            fleet.stop().await;
-        }
-        engine.shutdown().await;
+        world.stop().await;
     }
 
     if args.scale_secs > 0 {
@@ -591,11 +594,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
                     .filter(|r| r.status.is_some_and(|s| s >= 500))
                     .count()
             );
-            let World { fleet, engine, .. } = world;
-            if let Ok(fleet) = Arc::try_unwrap(fleet) {
-                fleet.stop().await;
-            }
-            engine.shutdown().await;
+            world.stop().await;
         }
         println!(
             "(2 cores run the shoppers, the front door, the engine and every instance: the figures show how load spreads, not AWS capacity.)"
