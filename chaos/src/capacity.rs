@@ -21,6 +21,9 @@
 //! - Over a limit: the `ThrottlingException` DynamoDB returns (with its `ThrottlingReasons`); a
 //!   `BatchGetItem` gets its throttled keys back as `UnprocessedKeys`, as DynamoDB does; a
 //!   transaction is cancelled with `ThrottlingError` for the item that was over.
+//! - Simplified: only transactions are checked against transactions in flight (DynamoDB also
+//!   refuses a single-item write to an item a transaction is writing); a key a batch does not find
+//!   costs nothing; every catalog `PUT` is charged an index write (it sets `GSI1PK`), a delete none.
 
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
@@ -169,6 +172,16 @@ fn item_id(item: &Value) -> String {
     )
 }
 
+/// The partition key of the listing index for `value` (its `GSI1PK`).
+pub fn index_partition(value: &str) -> String {
+    format!("{}#{value}", shared::store::schema::LISTING_INDEX)
+}
+
+/// Whether a partition key is one of the index's.
+pub fn is_index(pk: &str) -> bool {
+    pk.starts_with(&format!("{}#", shared::store::schema::LISTING_INDEX))
+}
+
 /// One write's partition charges: the table's, and the index's when it sets `GSI1PK`.
 fn write_charges(action: &Value, transactional: bool, out: &mut Vec<(String, f64)>) {
     let factor = if transactional { 2.0 } else { 1.0 };
@@ -192,7 +205,7 @@ fn write_charges(action: &Value, transactional: bool, out: &mut Vec<(String, f64
             .is_some_and(|names| names.values().any(|n| n == "GSI1PK"));
     if sets_index {
         let value = string_of(key, "GSI1PK").unwrap_or_else(|| "PRODUCTS".to_owned());
-        out.push((format!("GSI1#{value}"), write_units(64) * factor));
+        out.push((index_partition(&value), write_units(64) * factor));
     }
 }
 
@@ -335,15 +348,9 @@ impl Capacity {
                 write_charges(&request, false, &mut writes);
                 match self.take(&writes, &[]) {
                     Ok(()) => forward(None),
-                    Err(pk) => self.throttle(
-                        if pk.starts_with("GSI1#") {
-                            "Index"
-                        } else {
-                            "Table"
-                        },
-                        "Write",
-                        &pk,
-                    ),
+                    Err(pk) => {
+                        self.throttle(if is_index(&pk) { "Index" } else { "Table" }, "Write", &pk)
+                    }
                 }
             }
             "TransactWriteItems" => self.admit_transaction(&request),
@@ -414,7 +421,7 @@ impl Capacity {
                     .map(|b| {
                         let key = b.get("Key").or_else(|| b.get("Item")).unwrap_or(&Value::Null);
                         if string_of(key, "PK").as_deref() == Some(pk.as_str())
-                            || (pk.starts_with("GSI1#") && key.get("GSI1PK").is_some())
+                            || (is_index(&pk) && key.get("GSI1PK").is_some())
                         {
                             json!({"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity for one or more global secondary indexes or the table. DynamoDB is automatically scaling your table or index so please try again shortly."})
                         } else {
@@ -651,6 +658,44 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_gets_its_throttled_keys_back_as_unprocessed() {
+        let capacity = Capacity::new(Limits {
+            read: 1.0,
+            write: 1.0,
+        });
+        let key = |pk: &str| json!({"PK": {"S": pk}, "SK": {"S": "PRODUCT"}});
+        // Put the hot partition into debt: a read is admitted, then charged when answered.
+        let read = json!({"Key": key("PRODUCT#hot"), "ConsistentRead": true}).to_string();
+        assert!(matches!(
+            capacity.admit("GetItem", read.as_bytes()),
+            Admission::Forward { .. }
+        ));
+        capacity.charge_read("PRODUCT#hot", 5.0);
+        let batch = json!({"RequestItems": {"t": {"Keys": [key("PRODUCT#hot"), key("PRODUCT#cold")], "ConsistentRead": true}}});
+        let Admission::Forward {
+            body: Some(body),
+            unprocessed: Some(unprocessed),
+            ..
+        } = capacity.admit("BatchGetItem", batch.to_string().as_bytes())
+        else {
+            panic!("a partly admitted batch is forwarded without the throttled key");
+        };
+        let sent: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(
+            sent["RequestItems"]["t"]["Keys"],
+            json!([key("PRODUCT#cold")])
+        );
+        assert_eq!(unprocessed["t"]["Keys"], json!([key("PRODUCT#hot")]));
+        assert_eq!(unprocessed["t"]["ConsistentRead"], true);
+        // Every key over its limit: the whole call is throttled.
+        let hot_only = json!({"RequestItems": {"t": {"Keys": [key("PRODUCT#hot")]}}});
+        assert!(matches!(
+            capacity.admit("BatchGetItem", hot_only.to_string().as_bytes()),
+            Admission::Refuse(400, _)
+        ));
+    }
+
+    #[test]
     fn a_stock_change_writes_no_index_but_a_catalog_write_does() {
         let mut writes = Vec::new();
         write_charges(
@@ -666,6 +711,6 @@ mod tests {
             &mut writes,
         );
         assert_eq!(writes.len(), 2);
-        assert_eq!(writes[1].0, "GSI1#PRODUCTS");
+        assert_eq!(writes[1].0, index_partition("PRODUCTS"));
     }
 }

@@ -268,7 +268,7 @@ fn report(
     let index_writes = counters
         .writes_by_partition
         .iter()
-        .filter(|(pk, _)| pk.starts_with("GSI1#"))
+        .filter(|(pk, _)| crate::capacity::is_index(pk))
         .fold(0.0, |sum, (_, units)| sum + units);
     println!("|---|---|---|---|---|---|---|---|");
     println!(

@@ -385,6 +385,7 @@ async fn handle(
         .map(|c| c.admit(&operation, &body));
     let mut body = body;
     let mut settle = None;
+    let mut rewrote = false;
     let _in_flight: Option<capacity::InFlight<'_>> = match admission {
         Some(Admission::Refuse(status, error)) => {
             let conflict = error.contains("TransactionConflict");
@@ -410,6 +411,12 @@ async fn handle(
         }) => {
             if let Some(rewritten) = rewritten {
                 body = Bytes::from(rewritten);
+                rewrote = true;
+            }
+            if unprocessed.is_some() {
+                // Some of the batch's keys were over their partition's limit: a throttle the
+                // client sees (as keys to retry, and maybe a 503 when they stay unprocessed).
+                record(FaultKind::Throttle);
             }
             settle = Some((charge, unprocessed));
             release
@@ -418,7 +425,9 @@ async fn handle(
     };
     let mut forward = Request::builder().method(parts.method).uri(&state.engine);
     for (name, value) in &parts.headers {
-        if name != hyper::header::HOST {
+        // A rewritten body (a batch without its throttled keys) has another length: hyper
+        // computes it when none is set.
+        if name != hyper::header::HOST && !(rewrote && name == hyper::header::CONTENT_LENGTH) {
             forward = forward.header(name, value);
         }
     }

@@ -32,7 +32,7 @@ impl Key {
 
 /// Sort key of a product item.
 pub(super) const PRODUCT_SK: &str = "PRODUCT";
-/// The one GSI1 partition that holds every product, so one query pages through the catalog.
+/// The one listing-index partition that holds every product, so one query pages through the catalog.
 pub(super) const LISTING_PARTITION: &str = "PRODUCTS";
 /// Sort key of a user's cart.
 pub(super) const CART_SK: &str = "CART";
@@ -56,7 +56,7 @@ pub(super) fn product(id: &ProductId) -> Key {
     }
 }
 
-/// A product's full GSI1 key: what `ExclusiveStartKey` needs to resume a listing after it.
+/// A product's full listing-index key: what `ExclusiveStartKey` needs to resume a listing after it.
 pub(super) fn product_in_listing(id: &ProductId) -> Result<Item, StoreError> {
     #[derive(Serialize)]
     struct IndexKey<'a> {

@@ -9,7 +9,7 @@ use super::ops::{
     DeleteProduct, GetProduct, GetProducts, ListProducts, ProductPage, PutOutcome, PutProduct,
 };
 use super::page::{page_fetch, page_of};
-use super::schema::{GSI1, GSI1PK};
+use super::schema::{GSI1PK, LISTING_INDEX};
 use crate::domain::{
     Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
 };
@@ -95,7 +95,7 @@ impl ListProducts for DynamoStore {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(GSI1)
+            .index_name(LISTING_INDEX)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", GSI1PK)
             .expression_attribute_values(":pk", AttributeValue::S(LISTING_PARTITION.to_owned()))

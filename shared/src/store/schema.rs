@@ -9,7 +9,7 @@
 //! | idempotency | `USER#<sub>`   | `IDEMPOTENCY#<key>`  |            |        | `entity`="idempotency", `fingerprint`, `order_id`, `body` (the order), `status`, `location`, `expires_at` (TTL) |
 //!
 //! - Point reads and writes of a product use the base table key (one item per partition).
-//! - `GSI1` lists products in id order: one `Query` per page, no `Scan`. It is sparse: only items
+//! - `ListingKeys` (on `GSI1PK`/`GSI1SK`) lists products in id order: one `Query` per page, no `Scan`. It is sparse: only items
 //!   that carry `GSI1PK` appear in it, so carts, orders and records stay out. It projects the keys
 //!   only, so a write that changes no key (every checkout and cancel changing `stock`, `version`,
 //!   `etag`) does not write the index: no sale writes its one catalog-wide partition `PRODUCTS`.
@@ -31,7 +31,9 @@ use aws_sdk_dynamodb::types::{
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
-pub const GSI1: &str = "GSI1";
+/// The listing index (keys only), keyed by the products' `GSI1PK`/`GSI1SK`: the attribute names of
+/// the index it replaced, so products written before it are listed at once.
+pub const LISTING_INDEX: &str = "ListingKeys";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
@@ -44,7 +46,8 @@ pub type KeyElement = (&'static str, &'static str);
 /// The table's key schema.
 pub const TABLE_KEY: &[KeyElement] = &[(PK, "HASH"), (SK, "RANGE")];
 /// Global secondary indexes: (name, key schema).
-pub const INDEXES: &[(&str, &[KeyElement])] = &[(GSI1, &[(GSI1PK, "HASH"), (GSI1SK, "RANGE")])];
+pub const INDEXES: &[(&str, &[KeyElement])] =
+    &[(LISTING_INDEX, &[(GSI1PK, "HASH"), (GSI1SK, "RANGE")])];
 /// What every index projects, as `template.yaml` spells it: the keys only (see the module doc).
 pub const INDEX_PROJECTION: &str = "KEYS_ONLY";
 /// Every key attribute is a string.
@@ -79,6 +82,7 @@ impl DynamoStore {
             .await
             .map_err(StoreError::from_sdk)?;
         if exists.table_names().iter().any(|t| t == &self.table) {
+            self.add_missing_indexes().await?;
             return Ok(false);
         }
         let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(Box::new(e));
@@ -126,6 +130,50 @@ impl DynamoStore {
             .await
             .map_err(StoreError::from_sdk)?;
         Ok(true)
+    }
+}
+
+impl DynamoStore {
+    /// Adds the indexes of [`INDEXES`] that an existing table lacks: a local table created by an
+    /// older version (with `GSI1`, before `ListingKeys`) keeps its data and gains the listing index.
+    async fn add_missing_indexes(&self) -> Result<(), StoreError> {
+        let internal = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Internal(Box::new(e));
+        let present = self.describe_table().await?.indexes;
+        for (index, key) in INDEXES {
+            if present.iter().any(|(name, _)| name == index) {
+                continue;
+            }
+            let create = aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
+                .index_name(*index)
+                .set_key_schema(Some(key_schema(key)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(INDEX_PROJECTION))
+                        .build(),
+                )
+                .build()
+                .map_err(internal)?;
+            let mut update = self.client.update_table().table_name(&self.table);
+            for name in KEY_ATTRIBUTES {
+                update = update.attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(*name)
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(internal)?,
+                );
+            }
+            update
+                .global_secondary_index_updates(
+                    aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder()
+                        .create(create)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+        }
+        Ok(())
     }
 }
 
