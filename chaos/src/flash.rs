@@ -11,7 +11,7 @@
 use crate::capacity::{Capacity, Limits};
 use crate::load::{self, Record, Recorder};
 use crate::proxy::{FaultKind, Faults};
-use crate::{Args, BoxError, World, build_world, checker, final_state, percentile};
+use crate::{Args, BoxError, World, build_world, checker, final_state, latency_ms};
 use devkit::tokens::TokenSpec;
 use reqwest::{Client, Method};
 use serde_json::json;
@@ -244,18 +244,11 @@ fn report(
                 .filter(|f| f.kind == kind && second(f.at) == s)
                 .count()
         };
-        let mut latencies: Vec<Duration> = in_second
-            .iter()
-            .filter(|r| r.status.is_some())
-            .map(|r| r.finished - r.started)
-            .collect();
-        latencies.sort_unstable();
+        let (p50, p99) = latency_ms(in_second.iter().map(|r| **r));
         println!(
-            "| {s} | {placed} | {refused} | {unavailable} | {} | {} | {:.0} ms | {:.0} ms |",
+            "| {s} | {placed} | {refused} | {unavailable} | {} | {} | {p50:.0} ms | {p99:.0} ms |",
             of_kind(FaultKind::Throttle),
             of_kind(FaultKind::Conflict),
-            percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-            percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
         );
     }
     let placed = checkouts.iter().filter(|r| r.status == Some(201)).count();

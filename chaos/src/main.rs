@@ -421,6 +421,18 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
     })
 }
 
+/// The p50 and p99 latency of the answered requests among `records`, in milliseconds.
+fn latency_ms<'a>(records: impl IntoIterator<Item = &'a load::Record>) -> (f64, f64) {
+    let mut latencies: Vec<Duration> = records
+        .into_iter()
+        .filter(|r| r.status.is_some())
+        .map(|r| r.finished - r.started)
+        .collect();
+    latencies.sort_unstable();
+    let ms = |p| percentile(&latencies, p).as_secs_f64() * 1000.0;
+    (ms(0.50), ms(0.99))
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -578,17 +590,10 @@ async fn run(args: Args) -> Result<usize, BoxError> {
             )
             .await;
             let records = recorder.all();
-            let mut latencies: Vec<Duration> = records
-                .iter()
-                .filter(|r| r.status.is_some())
-                .map(|r| r.finished - r.started)
-                .collect();
-            latencies.sort_unstable();
+            let (p50, p99) = latency_ms(&records);
             println!(
-                "| {instances} | {:.0} | {:.1} ms | {:.1} ms | {} |",
+                "| {instances} | {:.0} | {p50:.1} ms | {p99:.1} ms | {} |",
                 records.len() as f64 / args.scale_secs as f64,
-                percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
-                percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
                 records
                     .iter()
                     .filter(|r| r.status.is_some_and(|s| s >= 500))

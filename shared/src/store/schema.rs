@@ -70,6 +70,27 @@ fn key_schema(elements: &[KeyElement]) -> Result<Vec<KeySchemaElement>, StoreErr
         .collect()
 }
 
+/// Every key attribute, as a string attribute definition.
+fn attribute_definitions() -> Result<Vec<AttributeDefinition>, StoreError> {
+    KEY_ATTRIBUTES
+        .iter()
+        .map(|name| {
+            AttributeDefinition::builder()
+                .attribute_name(*name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Internal(Box::new(e)))
+        })
+        .collect()
+}
+
+/// What every index projects ([`INDEX_PROJECTION`]).
+fn projection() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::from(INDEX_PROJECTION))
+        .build()
+}
+
 impl DynamoStore {
     /// Creates the table (and its TTL setting) unless it exists. For the local engine and tests;
     /// on AWS the table comes from `template.yaml`, and no function has permission to create one.
@@ -92,25 +113,13 @@ impl DynamoStore {
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .set_key_schema(Some(key_schema(TABLE_KEY)?));
-        for name in KEY_ATTRIBUTES {
-            create = create.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(*name)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .map_err(internal)?,
-            );
-        }
+        create = create.set_attribute_definitions(Some(attribute_definitions()?));
         for (index, key) in INDEXES {
             create = create.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(*index)
                     .set_key_schema(Some(key_schema(key)?))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::from(INDEX_PROJECTION))
-                            .build(),
-                    )
+                    .projection(projection())
                     .build()
                     .map_err(internal)?,
             );
@@ -146,24 +155,13 @@ impl DynamoStore {
             let create = aws_sdk_dynamodb::types::CreateGlobalSecondaryIndexAction::builder()
                 .index_name(*index)
                 .set_key_schema(Some(key_schema(key)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(INDEX_PROJECTION))
-                        .build(),
-                )
+                .projection(projection())
                 .build()
                 .map_err(internal)?;
-            let mut update = self.client.update_table().table_name(&self.table);
-            for name in KEY_ATTRIBUTES {
-                update = update.attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(*name)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .map_err(internal)?,
-                );
-            }
-            update
+            self.client
+                .update_table()
+                .table_name(&self.table)
+                .set_attribute_definitions(Some(attribute_definitions()?))
                 .global_secondary_index_updates(
                     aws_sdk_dynamodb::types::GlobalSecondaryIndexUpdate::builder()
                         .create(create)
