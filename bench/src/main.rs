@@ -92,11 +92,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     if args.rounds == 0 || args.invocations == 0 {
         return Err("--rounds and --invocations must be at least 1".into());
     }
-    let mut functions: Vec<&str> = devkit::routes::ROUTES
-        .iter()
-        .map(|r| r.function.binary())
-        .collect();
-    functions.dedup();
+    let mut functions = devkit::routes::binaries();
     if !args.only.is_empty() {
         if let Some(unknown) = args.only.iter().find(|o| !functions.contains(&o.as_str())) {
             return Err(format!("--only {unknown}: not a function (one of {functions:?})").into());

@@ -40,13 +40,7 @@ use std::time::{Duration, Instant};
 
 /// Every function binary, as in the route table.
 fn functions() -> Vec<&'static str> {
-    let mut all: Vec<&str> = devkit::routes::ROUTES
-        .iter()
-        .map(|r| r.function.binary())
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    all
+    devkit::routes::binaries()
 }
 
 #[derive(Parser, Debug, Clone)]

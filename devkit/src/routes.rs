@@ -106,6 +106,18 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// Every function's binary once, in the order of the route table.
+pub fn binaries() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = Vec::new();
+    for route in ROUTES {
+        let binary = route.function.binary();
+        if !all.contains(&binary) {
+            all.push(binary);
+        }
+    }
+    all
+}
+
 /// What the router decided for a method and path.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Resolved {
@@ -138,6 +150,17 @@ pub fn resolve(method: &str, path: &str) -> Resolved {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_binary_once_in_route_order() {
+        let binaries = binaries();
+        assert_eq!(binaries.len(), 11);
+        assert_eq!(binaries[0], "list-products");
+        let mut unique = binaries.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), binaries.len());
+    }
 
     #[test]
     fn resolves_routes_methods_and_misses() {

@@ -83,12 +83,7 @@ fn launcher(dir: &Path, args: &Args, name: &str, artifact: &Path) -> Result<(), 
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
-    let mut functions: Vec<&str> = devkit::routes::ROUTES
-        .iter()
-        .map(|r| r.function.binary())
-        .collect();
-    functions.sort_unstable();
-    functions.dedup();
+    let functions = devkit::routes::binaries();
     let launchers = root().join("target/artifact-launchers");
     std::fs::create_dir_all(&launchers)?;
 
