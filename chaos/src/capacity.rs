@@ -59,8 +59,6 @@ struct Bucket {
 pub struct Counters {
     pub throttled: usize,
     pub conflicts: usize,
-    pub read_units: f64,
-    pub write_units: f64,
     /// Write units per partition key.
     pub writes_by_partition: HashMap<String, f64>,
 }
@@ -280,7 +278,6 @@ impl Capacity {
         drop(buckets);
         if let Ok(mut c) = self.counters.lock() {
             for (pk, units) in &needed {
-                c.write_units += units;
                 *c.writes_by_partition.entry((*pk).to_owned()).or_default() += units;
             }
         }
@@ -292,9 +289,6 @@ impl Capacity {
             && let Some(b) = buckets.get_mut(pk)
         {
             b.read -= units;
-        }
-        if let Ok(mut c) = self.counters.lock() {
-            c.read_units += units;
         }
     }
 

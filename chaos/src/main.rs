@@ -443,6 +443,13 @@ async fn main() {
         args.scale_secs = 0;
         args.sale_secs = args.sale_secs.min(15);
     }
+    if !(args.capacity_scale > 0.0 && args.capacity_scale <= 1.0) {
+        eprintln!(
+            "chaos: --capacity-scale must be more than 0 and at most 1 (a fraction of DynamoDB's per-partition limits), not {}",
+            args.capacity_scale
+        );
+        std::process::exit(2);
+    }
     match run(args).await {
         Ok(0) => {}
         Ok(_) => std::process::exit(1),

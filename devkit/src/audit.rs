@@ -30,8 +30,9 @@ struct Record {
     body: String,
 }
 
-/// A client for the engine at `endpoint` (throwaway static credentials).
-fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
+/// A raw SDK client for the engine at `endpoint` (throwaway static credentials), for test code
+/// that reads or shapes the table below `shared::store` (this audit, an old table layout).
+pub fn client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())

@@ -22,17 +22,7 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
 async fn an_old_table_gains_the_listing_index_and_keeps_its_products() {
     let engine = devkit::Engine::memory().await.expect("an engine");
     let table = "old-layout";
-    let client = {
-        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-        aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .credentials_provider(Credentials::new("t", "t", None, None, "test"))
-                .region(Region::new("local"))
-                .endpoint_url(engine.endpoint())
-                .build(),
-        )
-    };
+    let client = devkit::audit::client(&engine.endpoint());
     let mut create = client
         .create_table()
         .table_name(table)
