@@ -11,7 +11,11 @@ use std::time::Duration;
 
 /// The table at the end of a run.
 pub struct FinalState {
+    /// Each product's stock as the API shows it (the sum of its buckets).
     pub stock: BTreeMap<String, i64>,
+    /// Each product's split and the items that hold its stock, read straight from the table:
+    /// `(stock_buckets, [(bucket, stock)])` (see `devkit::audit::stock_items`).
+    pub buckets: BTreeMap<String, (u32, Vec<(usize, i64)>)>,
     pub users: HashMap<String, UserAudit>,
 }
 
@@ -37,6 +41,7 @@ pub fn check(
     server_errors_explained(records, faults, &mut v);
     orders_once(records, state, &mut v);
     stock_conserved(records, initial, state, &mut v);
+    buckets_sound(state, &mut v);
     own_data_only(records, state, &mut v);
     v
 }
@@ -259,6 +264,44 @@ fn orders_once(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
 
 /// Initial stock = current stock + quantities of orders still placed (a cancelled order gave its
 /// stock back); stock is never negative, at the end or in any answer.
+/// A product split into K buckets has exactly buckets 0 to K-1, none below 0, and they sum to the
+/// stock the API shows: no unit was drawn from a bucket that should not exist, and none was lost
+/// between the items.
+fn buckets_sound(state: &FinalState, v: &mut Vec<Violation>) {
+    for (product, (spread, held)) in &state.buckets {
+        let expected: Vec<usize> = (0..*spread as usize).collect();
+        let found: Vec<usize> = held.iter().map(|(b, _)| *b).collect();
+        if found != expected {
+            violation(
+                v,
+                "buckets within the split",
+                format!("{product}: split over {spread}, items for buckets {found:?}"),
+                vec![],
+            );
+        }
+        for (bucket, stock) in held.iter().filter(|(_, s)| *s < 0) {
+            violation(
+                v,
+                "stock never negative",
+                format!("{product}: bucket {bucket} holds {stock}"),
+                vec![],
+            );
+        }
+        let sum: i64 = held.iter().map(|(_, s)| s).sum();
+        if state.stock.get(product) != Some(&sum) {
+            violation(
+                v,
+                "buckets sum to the stock shown",
+                format!(
+                    "{product}: buckets hold {sum}, the API shows {:?}",
+                    state.stock.get(product)
+                ),
+                vec![],
+            );
+        }
+    }
+}
+
 fn stock_conserved(
     records: &[Record],
     initial: &BTreeMap<String, i64>,

@@ -6,7 +6,9 @@
 //!
 //! What it shows: one product is one item, so its checkouts share one partition's write units
 //! (1,000 a second; a transactional update of an item under 1 KB costs 2, so at most 500
-//! checkouts a second, times the scale), and concurrent checkouts of it conflict.
+//! checkouts a second, times the scale), and concurrent checkouts of it conflict. Split into K
+//! stock buckets (`--sale-buckets 1,8`, one sale each, side by side), its checkouts spread over K
+//! partitions, and the ceiling is K times higher.
 
 use crate::capacity::{Capacity, Limits};
 use crate::load::{self, Record, Recorder};
@@ -15,6 +17,8 @@ use crate::{Args, BoxError, World, build_world, checker, final_state, latency_ms
 use devkit::tokens::TokenSpec;
 use reqwest::{Client, Method};
 use serde_json::json;
+use shared::domain::{MAX_STOCK_BUCKETS, Precondition, ProductDraft, ProductId};
+use shared::store::PutProduct;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,15 +26,54 @@ use std::time::{Duration, Instant};
 /// The product on sale.
 const HOT: &str = "product-00";
 
-/// Runs the sale; returns the number of violations.
+/// What one sale measured, for the side-by-side table.
+struct Outcome {
+    buckets: u32,
+    placed: usize,
+    took: Duration,
+    peak: usize,
+    predicted: f64,
+    /// Write units on the hot product's busiest item, and on all of its items.
+    hot_writes: (f64, f64),
+    throttled: usize,
+    conflicts: usize,
+    p50_p99: (f64, f64),
+    left: i64,
+    violations: usize,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        self.placed as f64 / self.took.as_secs_f64().max(0.001)
+    }
+}
+
+/// Runs one sale per stock split in `--sale-buckets`, each in a fresh world, then the table that
+/// sets them side by side; returns the number of violations over all of them.
 pub async fn run(args: &Args) -> Result<usize, BoxError> {
+    let mut outcomes = Vec::new();
+    for &buckets in &args.sale_buckets {
+        if !(1..=MAX_STOCK_BUCKETS).contains(&buckets) {
+            return Err(format!(
+                "--sale-buckets {buckets}: a product splits into 1 to {MAX_STOCK_BUCKETS} buckets"
+            )
+            .into());
+        }
+        outcomes.push(sale(args, buckets).await?);
+    }
+    compare(args, &outcomes);
+    Ok(outcomes.iter().map(|o| o.violations).sum())
+}
+
+/// One sale of the hot product split over `buckets` items.
+async fn sale(args: &Args, buckets: u32) -> Result<Outcome, BoxError> {
     let limits = Limits::dynamodb(args.capacity_scale);
     let capacity = Arc::new(Capacity::new(limits));
     let mut sale = args.clone();
     sale.products = 6;
     sale.stock = args.sale_stock;
     eprintln!(
-        "chaos: flash sale of {HOT} (stock {}), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
+        "chaos: flash sale of {HOT} (stock {} in {buckets} bucket(s)), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
         args.sale_stock,
         args.buyers,
         args.browsers,
@@ -41,6 +84,7 @@ pub async fn run(args: &Args) -> Result<usize, BoxError> {
         args.capacity_scale
     );
     let world = build_world(&sale, args.instances, Faults::NONE, Some(capacity.clone())).await?;
+    split_hot(&world, args.sale_stock, buckets).await?;
     let recorder = Arc::new(Recorder::default());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.sale_secs);
@@ -81,8 +125,8 @@ pub async fn run(args: &Args) -> Result<usize, BoxError> {
     let state = final_state(&world, args.buyers + args.browsers).await?;
     let violations = checker::check(&records, &world.initial, &state, &faults);
     let left = state.stock.get(HOT).copied().unwrap_or_default();
-    report(
-        args, &world, &records, &faults, started, took, left, &capacity,
+    let outcome = report(
+        args, buckets, &world, &records, &faults, started, took, left, &capacity,
     );
     println!("| violations | {} |", violations.len());
     for violation in violations.iter().take(50) {
@@ -92,7 +136,66 @@ pub async fn run(args: &Args) -> Result<usize, BoxError> {
         );
     }
     world.stop().await;
-    Ok(violations.len())
+    Ok(Outcome {
+        violations: violations.len(),
+        ..outcome
+    })
+}
+
+/// Splits the hot product's stock over `buckets` items, as an admin's `PUT` with
+/// `stock_buckets` does (the same store call).
+async fn split_hot(world: &World, stock: i64, buckets: u32) -> Result<(), BoxError> {
+    let app_config = shared::config::Config::from_lookup(|name| {
+        (name == "TABLE_NAME").then(|| crate::TABLE.to_owned())
+    })?;
+    let draft = ProductDraft::parse(&json!({
+        "name": "Product 0", "description": "", "price": 100, "stock": stock,
+        "stock_buckets": buckets,
+    }))
+    .map_err(|e| format!("{e:?}"))?;
+    world
+        .store
+        .put_product(
+            &ProductId::parse(HOT)?,
+            &draft,
+            app_config.currency(),
+            &Precondition::None,
+        )
+        .await?;
+    Ok(())
+}
+
+/// The sales side by side: the throughput each split reached, and its ratio to the first.
+fn compare(args: &Args, outcomes: &[Outcome]) {
+    let Some(base) = outcomes.first() else { return };
+    println!(
+        "\n| flash sale side by side: {HOT}, stock {}, {} buyers, {} browsers, limits × {} | | | | | | | | |",
+        args.sale_stock, args.buyers, args.browsers, args.capacity_scale
+    );
+    println!(
+        "| stock buckets | checkouts placed | sale length | checkouts a second (mean / peak) | × the first | predicted ceiling (writes) | write units: busiest item / all of {HOT} | throttled / conflicts | checkout p50 / p99 | violations |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for o in outcomes {
+        println!(
+            "| {} | {} (stock left {}) | {:.1} s | {:.1} / {} | {:.1}× | {:.1} a second | {:.0} / {:.0} | {} / {} | {:.0} ms / {:.0} ms | {} |",
+            o.buckets,
+            o.placed,
+            o.left,
+            o.took.as_secs_f64(),
+            o.rate(),
+            o.peak,
+            o.rate() / base.rate().max(0.001),
+            o.predicted,
+            o.hot_writes.0,
+            o.hot_writes.1,
+            o.throttled,
+            o.conflicts,
+            o.p50_p99.0,
+            o.p50_p99.1,
+            o.violations,
+        );
+    }
 }
 
 /// One shopper of the sale.
@@ -203,6 +306,7 @@ impl Sale {
 #[allow(clippy::too_many_arguments)]
 fn report(
     args: &Args,
+    buckets: u32,
     world: &World,
     records: &[Record],
     faults: &[crate::proxy::Fault],
@@ -210,7 +314,7 @@ fn report(
     took: Duration,
     left: i64,
     capacity: &Capacity,
-) {
+) -> Outcome {
     let second = |at: Instant| at.saturating_duration_since(started).as_secs() as usize;
     let seconds = took.as_secs() as usize + 1;
     let checkouts: Vec<&Record> = records
@@ -218,9 +322,11 @@ fn report(
         .filter(|r| r.method == "POST" && r.path == "/orders")
         .collect();
     let scale = args.capacity_scale;
-    let predicted = 1000.0 * scale / 2.0;
+    // One transactional update costs 2 write units of a partition's 1,000 a second; K buckets are
+    // K partitions.
+    let predicted = f64::from(buckets) * 1000.0 * scale / 2.0;
     println!(
-        "\n| flash sale: {HOT}, stock {}, {} buyers, {} browsers, {} instances per function | per-partition limits × {scale} |",
+        "\n| flash sale: {HOT}, stock {} in {buckets} bucket(s), {} buyers, {} browsers, {} instances per function | per-partition limits × {scale} |",
         args.sale_stock, args.buyers, args.browsers, args.instances
     );
     println!("|---|---|");
@@ -253,11 +359,20 @@ fn report(
     }
     let placed = checkouts.iter().filter(|r| r.status == Some(201)).count();
     let counters = capacity.counters();
-    let hot_writes = counters
+    // The product item and its bucket items (`PRODUCT#<id>#<i>`).
+    let hot_items: Vec<f64> = counters
         .writes_by_partition
-        .get(&format!("PRODUCT#{HOT}"))
-        .copied()
-        .unwrap_or_default();
+        .iter()
+        .filter(|(pk, _)| {
+            pk.strip_prefix(&format!("PRODUCT#{HOT}"))
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+        })
+        .map(|(_, units)| *units)
+        .collect();
+    let hot_writes = (
+        hot_items.iter().copied().fold(0.0, f64::max),
+        hot_items.iter().sum::<f64>(),
+    );
     let index_writes = counters
         .writes_by_partition
         .iter()
@@ -277,14 +392,28 @@ fn report(
         placed as f64 / took.as_secs_f64().max(0.001)
     );
     println!(
-        "| predicted ceiling (one item: {:.0} write units a second, 2 per checkout) | {predicted:.1} checkouts a second |",
+        "| predicted ceiling ({buckets} item(s) × {:.0} write units a second, 2 per checkout) | {predicted:.1} checkouts a second |",
         1000.0 * scale
     );
     println!(
-        "| write units on {HOT}'s partition / on the listing index | {hot_writes:.0} / {index_writes:.0} |"
+        "| write units on {HOT}'s busiest item / on all its items / on the listing index | {:.0} / {:.0} / {index_writes:.0} |",
+        hot_writes.0, hot_writes.1
     );
     println!(
         "| throttled calls / transaction conflicts (all partitions) | {} / {} |",
         counters.throttled, counters.conflicts
     );
+    Outcome {
+        buckets,
+        placed,
+        took,
+        peak,
+        predicted,
+        hot_writes,
+        throttled: counters.throttled,
+        conflicts: counters.conflicts,
+        p50_p99: latency_ms(checkouts.iter().copied().filter(|r| r.status == Some(201))),
+        left,
+        violations: 0,
+    }
 }

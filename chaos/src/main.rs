@@ -121,6 +121,10 @@ struct Args {
     /// Flash sale: seconds of the sale (it ends earlier when the stock is gone).
     #[arg(long, default_value_t = 40)]
     sale_secs: u64,
+    /// Flash sale: how many stock buckets the hot product is split over, one sale per value, side
+    /// by side in one run (comma-separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [1u32, 8])]
+    sale_buckets: Vec<u32>,
     /// Flash sale: DynamoDB's per-partition limits (3,000 read and 1,000 write units a second)
     /// times this, so that this machine can reach them.
     #[arg(long, default_value_t = 0.02)]
@@ -402,6 +406,11 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
         .into_iter()
         .map(|(id, p)| (id.to_string(), p.stock))
         .collect();
+    let mut buckets = BTreeMap::new();
+    for product in world.products.iter() {
+        let held = devkit::audit::stock_items(&world.engine.endpoint(), TABLE, product).await?;
+        buckets.insert(product.clone(), held);
+    }
     let mut audits = HashMap::new();
     for i in 0..users {
         let sub = format!("shopper-{i:03}");
@@ -411,6 +420,7 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
     }
     Ok(checker::FinalState {
         stock,
+        buckets,
         users: audits,
     })
 }

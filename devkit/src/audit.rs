@@ -90,3 +90,56 @@ pub async fn audit_user(endpoint: &str, table: &str, user: &UserId) -> Result<Us
         }
     }
 }
+
+/// Every item that holds stock of `product`, as `(bucket, stock)`, read straight from the table:
+/// the product item is bucket 0 (its `stock_buckets` is returned too, 0 when the product is gone),
+/// and each bucket item `PRODUCT#<id>#<i>` is bucket `i`. The checker holds these against the
+/// product's split: no bucket below 0, none at or past `stock_buckets`.
+pub async fn stock_items(
+    endpoint: &str,
+    table: &str,
+    product: &str,
+) -> Result<(u32, Vec<(usize, i64)>), BoxError> {
+    #[derive(Deserialize)]
+    struct Held {
+        #[serde(rename = "PK")]
+        pk: String,
+        #[serde(default)]
+        stock: i64,
+        #[serde(default)]
+        stock_buckets: Option<u32>,
+    }
+    let client = client(endpoint);
+    let head = format!("PRODUCT#{product}");
+    let mut spread = 0;
+    let mut held = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(table)
+            .filter_expression("PK = :head OR begins_with(PK, :bucket)")
+            .expression_attribute_values(":head", AttributeValue::S(head.clone()))
+            .expression_attribute_values(":bucket", AttributeValue::S(format!("{head}#")))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        for item in out.items.unwrap_or_default() {
+            let item: Held = serde_dynamo::from_item(item)?;
+            let bucket = if item.pk == head {
+                spread = item.stock_buckets.unwrap_or(1);
+                0
+            } else {
+                item.pk[head.len() + 1..].parse()?
+            };
+            held.push((bucket, item.stock));
+        }
+        start = out.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    held.sort_unstable();
+    Ok((spread, held))
+}

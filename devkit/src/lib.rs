@@ -222,6 +222,10 @@ pub async fn place_order(
         key: &key,
         cart_version: cart.version,
         order: &order,
+        buckets: &products
+            .values()
+            .map(|p| (p.id.clone(), p.stock_buckets))
+            .collect(),
         fingerprint: "",
         max_open_orders: app.config().max_open_orders(),
     };

@@ -418,9 +418,28 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
         "list-products",
         &[("Query", "index/ListingKeys"), ("BatchGetItem", "PRODUCT#")],
     ),
-    ("get-product", &[("GetItem", "PRODUCT#")]),
-    ("put-product", &[("UpdateItem", "PRODUCT#")]),
-    ("delete-product", &[("DeleteItem", "PRODUCT#")]),
+    (
+        "get-product",
+        &[("GetItem", "PRODUCT#"), ("BatchGetItem", "PRODUCT#")],
+    ),
+    (
+        "put-product",
+        &[
+            ("UpdateItem", "PRODUCT#"),
+            ("GetItem", "PRODUCT#"),
+            ("BatchGetItem", "PRODUCT#"),
+            ("PutItem", "PRODUCT#"),
+            ("DeleteItem", "PRODUCT#"),
+        ],
+    ),
+    (
+        "delete-product",
+        &[
+            ("DeleteItem", "PRODUCT#"),
+            ("GetItem", "PRODUCT#"),
+            ("BatchGetItem", "PRODUCT#"),
+        ],
+    ),
     (
         "get-cart",
         &[("GetItem", "USER#"), ("BatchGetItem", "PRODUCT#")],
@@ -428,7 +447,6 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
     (
         "put-cart-item",
         &[
-            ("GetItem", "PRODUCT#"),
             ("UpdateItem", "USER#"),
             ("PutItem", "USER#"),
             ("BatchGetItem", "PRODUCT#"),
@@ -440,6 +458,7 @@ const CALLS: &[(&str, &[(&str, &str)])] = &[
         &[
             ("BatchGetItem", "USER#"),
             ("BatchGetItem", "PRODUCT#"),
+            ("GetItem", "PRODUCT#"),
             ("UpdateItem", "PRODUCT#"),
             ("UpdateItem", "USER#"),
             ("PutItem", "USER#"),

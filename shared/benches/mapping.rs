@@ -20,6 +20,7 @@ fn product(i: usize) -> Versioned<Product> {
             price: 900,
             currency: "EUR".into(),
             stock: 120,
+            stock_buckets: 1,
             version: 7,
             updated_at: "2026-11-26T08:00:00.000Z".into(),
         },

@@ -29,9 +29,10 @@ async fn the_sample_event_returns_the_product_with_its_etag() {
     assert_eq!(body["price"], 900);
     assert_eq!(body["currency"], "EUR");
     assert_eq!(body["stock"], 12);
+    assert_eq!(body["stock_buckets"], 1);
     assert_eq!(body["version"], 1);
     let keys: Vec<&String> = body.as_object().expect("an object").keys().collect();
-    assert_eq!(keys.len(), 8, "exactly the documented fields: {keys:?}");
+    assert_eq!(keys.len(), 9, "exactly the documented fields: {keys:?}");
 }
 
 #[tokio::test]

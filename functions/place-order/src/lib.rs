@@ -8,6 +8,11 @@
 //! counts the order against the user's cap of open orders (`MAX_OPEN_ORDERS`). All or nothing: a
 //! failed attempt leaves nothing behind that could block a retry.
 //!
+//! A product whose stock is split into K buckets (a hot one) is read as `ShopProducts` answers
+//! (at most a second old, per instance), and each line is drawn from a bucket picked at random;
+//! a bucket found short is swapped for another inside the store, and a line no bucket fills alone
+//! is drawn from several, still in one transaction (`domain::stock`).
+//!
 //! Idempotency: the same key and request get the original status and body again (with
 //! `Idempotent-Replayed: true`), also when two arrive at once (the loser finds the winner's record);
 //! the same key with a different request is 422; 409 with `Retry-After` when DynamoDB still runs an
@@ -19,17 +24,18 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 use shared::auth::Authenticator;
 use shared::domain::checkout::{self, LineReason, LineRejection, Rejection};
-use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, now_rfc3339};
+use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, ProductId, now_rfc3339};
 use shared::http::{BodyOf, ProblemKind};
-use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts};
+use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts, ShopProducts};
 use shared::{ApiError, App, http};
+use std::collections::HashMap;
 use std::convert::Infallible;
 
 /// Full read-price-commit rounds when the cart changes mid-checkout or a duplicate wins the key.
 const ATTEMPTS: usize = 3;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: Checkout + GetProducts + Sync>(
+pub async fn handle<S: Checkout + GetProducts + ShopProducts + Sync>(
     app: &App<S>,
     auth: &Authenticator,
     req: Request,
@@ -37,7 +43,7 @@ pub async fn handle<S: Checkout + GetProducts + Sync>(
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: Checkout + GetProducts + Sync>(
+async fn respond<S: Checkout + GetProducts + ShopProducts + Sync>(
     app: &App<S>,
     auth: &Authenticator,
     req: &Request,
@@ -56,22 +62,39 @@ async fn respond<S: Checkout + GetProducts + Sync>(
         if let Some(record) = record {
             return replay(&record, &fingerprint);
         }
-        let products = app.store().get_products(&cart.product_ids()).await?;
+        let ids = cart.product_ids();
+        let mut products = app.store().shop_products(&ids).await?;
         // What the read shows is checked first, so the client hears of every short line at once;
         // the transaction's conditions re-check price and stock where it counts.
-        let plan = checkout::plan(
+        let mut planned = checkout::plan(
             &cart,
             &products,
             app.config().currency(),
             request.expected_total,
-        )
-        .map_err(rejected)?;
+        );
+        // A hot product may have been read up to a second ago: before refusing the cart on what
+        // that read showed, read it as it is now.
+        if planned.is_err() && products.values().any(|p| p.stock_buckets > 1) {
+            products = app.store().get_products(&ids).await?;
+            planned = checkout::plan(
+                &cart,
+                &products,
+                app.config().currency(),
+                request.expected_total,
+            );
+        }
+        let plan = planned.map_err(rejected)?;
+        let buckets: HashMap<ProductId, u32> = products
+            .values()
+            .map(|p| (p.id.clone(), p.stock_buckets))
+            .collect();
         let order = plan.order(OrderId::new(), now_rfc3339());
         let commit = CheckoutCommit {
             user,
             key: &key,
             cart_version: cart.version,
             order: &order,
+            buckets: &buckets,
             fingerprint: &fingerprint,
             max_open_orders: app.config().max_open_orders(),
         };

@@ -398,12 +398,14 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         created_at: shared::domain::now_rfc3339(),
         cancelled_at: None,
     };
+    let one_bucket = std::collections::HashMap::new();
     let stale_price = order_at(400);
     let plan = CheckoutCommit {
         user: &user,
         key: &key,
         cart_version: cart.version,
         order: &stale_price,
+        buckets: &one_bucket,
         fingerprint: "f",
         max_open_orders: 10,
     };
@@ -421,6 +423,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         key: &key,
         cart_version: cart.version + 1,
         order: &current,
+        buckets: &one_bucket,
         fingerprint: "f",
         max_open_orders: 10,
     };
@@ -438,6 +441,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         key: &key,
         cart_version: cart.version,
         order: &current,
+        buckets: &one_bucket,
         fingerprint: "f",
         max_open_orders: 10,
     };
@@ -460,6 +464,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         key: &key,
         cart_version: cart.version,
         order: &again,
+        buckets: &one_bucket,
         fingerprint: "f",
         max_open_orders: 10,
     };

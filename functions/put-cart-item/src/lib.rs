@@ -1,8 +1,10 @@
 //! `PUT /cart/items/{product_id}` with `{"quantity": 1..=99}`: set one line of the caller's cart
 //! and answer with the whole cart.
 //!
-//! A GetItem (the product must exist: 404 otherwise), one UpdateItem on the cart (a PutItem for a
-//! first line), and one BatchGetItem to price the answer. The cart holds at most
+//! A BatchGetItem of the product (it must exist: 404 otherwise), one UpdateItem on the cart (a
+//! PutItem for a first line), and one BatchGetItem to price the answer. A product whose stock is
+//! split into buckets (a hot one) is read at most once a second per instance for both
+//! (`ShopProducts`), so a sale's add-to-carts do not all land on its item. The cart holds at most
 //! [`MAX_CART_LINES`](shared::domain::MAX_CART_LINES) products (422 past that), enforced inside
 //! DynamoDB so concurrent requests cannot overshoot it.
 
@@ -11,12 +13,12 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::{CartView, MAX_CART_LINES, Quantity};
 use shared::http::{BodyOf, ProblemKind};
-use shared::store::{CartChange, GetProduct, GetProducts, SetCartLine};
+use shared::store::{CartChange, SetCartLine, ShopProducts};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: GetProduct + SetCartLine + GetProducts + Sync>(
+pub async fn handle<S: SetCartLine + ShopProducts + Sync>(
     app: &App<S>,
     auth: &Authenticator,
     req: Request,
@@ -24,7 +26,7 @@ pub async fn handle<S: GetProduct + SetCartLine + GetProducts + Sync>(
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
+async fn respond<S: SetCartLine + ShopProducts + Sync>(
     app: &App<S>,
     auth: &Authenticator,
     req: &Request,
@@ -34,7 +36,12 @@ async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
     let product_id = http::product_id(req, "product_id")?;
     let quantity = Quantity::parse_body(&http::json_body(req)?)
         .map_err(ApiError::invalid(BodyOf::CartLine))?;
-    if app.store().get_product(&product_id).await?.is_none() {
+    if app
+        .store()
+        .shop_products(std::slice::from_ref(&product_id))
+        .await?
+        .is_empty()
+    {
         return Err(ApiError::NotFound(format!(
             "no product has id {product_id}"
         )));
@@ -54,7 +61,7 @@ async fn respond<S: GetProduct + SetCartLine + GetProducts + Sync>(
             });
         }
     };
-    let products = app.store().get_products(&cart.product_ids()).await?;
+    let products = app.store().shop_products(&cart.product_ids()).await?;
     let view = CartView::price(&cart, &products, app.config().currency());
     http::json(StatusCode::OK, &view)
 }

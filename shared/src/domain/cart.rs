@@ -215,6 +215,7 @@ mod tests {
             price: 150,
             currency: "EUR".into(),
             stock: 5,
+            stock_buckets: 1,
             version: 1,
             updated_at: String::new(),
         };

@@ -201,6 +201,7 @@ mod tests {
                 price,
                 currency: "EUR".into(),
                 stock,
+                stock_buckets: 1,
                 version: 1,
                 updated_at: String::new(),
             },
@@ -304,6 +305,7 @@ mod tests {
         assert_eq!(check_line(&line, None), Some(LineReason::Missing));
         let short = Product {
             stock: 3,
+            stock_buckets: 1,
             ..p.clone()
         };
         assert_eq!(

@@ -10,12 +10,14 @@
 pub mod cart;
 pub mod checkout;
 pub mod order;
+pub mod stock;
 
 pub use cart::{Cart, CartLineView, CartView, MAX_CART_LINES, MAX_QUANTITY, Quantity};
 pub use checkout::{CheckoutPlan, LineReason, LineRejection, Rejection};
 pub use order::{
     CheckoutRequest, IdempotencyKey, IdempotencyRecord, Order, OrderId, OrderLine, OrderStatus,
 };
+pub use stock::MAX_STOCK_BUCKETS;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -188,15 +190,18 @@ pub struct ProductDraft {
     description: String,
     price: i64,
     stock: i64,
+    stock_buckets: Option<u32>,
 }
 
 /// Fields the server owns: a client that sends them is told so, not silently ignored.
 const SERVER_OWNED: &[&str] = &["id", "currency", "version", "updated_at"];
-const WRITABLE: &[&str] = &["name", "description", "price", "stock"];
+const WRITABLE: &[&str] = &["name", "description", "price", "stock", "stock_buckets"];
 
 impl ProductDraft {
-    /// Validates a JSON body. Anything but an object with exactly the four writable fields, each of the
-    /// right type and range, is refused with one [`FieldError`] per offence.
+    /// Validates a JSON body. Anything but an object with the four required writable fields (and,
+    /// optionally, `stock_buckets`), each of the right type and range, is refused with one
+    /// [`FieldError`] per offence. `stock_buckets` left out keeps the product's split as it is
+    /// (1 for a new product), so a client written before the field existed cannot undo a spread.
     pub fn parse(body: &serde_json::Value) -> Result<Self, Vec<FieldError>> {
         let Some(obj) = body.as_object() else {
             return Err(vec![FieldError::new("", "the body must be a JSON object")]);
@@ -222,13 +227,17 @@ impl ProductDraft {
         );
         let price = amount(obj.get("price"), "price", &mut errors);
         let stock = amount(obj.get("stock"), "stock", &mut errors);
-        match (name, description, price, stock) {
-            (Some(name), Some(description), Some(price), Some(stock)) if errors.is_empty() => {
+        let stock_buckets = buckets(obj.get("stock_buckets"), &mut errors);
+        match (name, description, price, stock, stock_buckets) {
+            (Some(name), Some(description), Some(price), Some(stock), Some(stock_buckets))
+                if errors.is_empty() =>
+            {
                 Ok(Self {
                     name,
                     description,
                     price,
                     stock,
+                    stock_buckets,
                 })
             }
             _ => Err(errors),
@@ -246,6 +255,27 @@ impl ProductDraft {
     }
     pub fn stock(&self) -> i64 {
         self.stock
+    }
+    /// How many items to split the stock over (1 to [`MAX_STOCK_BUCKETS`]); `None`: as it is.
+    pub fn stock_buckets(&self) -> Option<u32> {
+        self.stock_buckets
+    }
+}
+
+/// `Some(None)` when absent, `Some(Some(k))` when valid, `None` (with an error noted) otherwise.
+fn buckets(value: Option<&serde_json::Value>, errors: &mut Vec<FieldError>) -> Option<Option<u32>> {
+    let Some(value) = value else {
+        return Some(None);
+    };
+    match whole_number(value).and_then(|n| u32::try_from(n).ok()) {
+        Some(n) if (1..=MAX_STOCK_BUCKETS).contains(&n) => Some(Some(n)),
+        _ => {
+            errors.push(FieldError::new(
+                "stock_buckets",
+                format!("must be an integer from 1 to {MAX_STOCK_BUCKETS}"),
+            ));
+            None
+        }
     }
 }
 
@@ -324,11 +354,20 @@ pub struct Product {
     pub description: String,
     pub price: i64,
     pub currency: String,
+    /// Units available: with the stock split into buckets, their sum.
     pub stock: i64,
-    /// Starts at 1 when the product is created and grows by one with every write.
+    /// How many items the stock is split over ([`stock`]); 1 unless an admin spread it.
+    #[serde(default = "one_bucket")]
+    pub stock_buckets: u32,
+    /// Starts at 1 when the product is created and grows by one with every write of its catalog
+    /// fields or of bucket 0's stock.
     pub version: u64,
     /// RFC 3339, UTC, millisecond precision.
     pub updated_at: String,
+}
+
+fn one_bucket() -> u32 {
+    1
 }
 
 /// A stored product with its entity tag: the tag travels in the `ETag` header, not in the body.
@@ -382,6 +421,22 @@ pub enum Precondition {
     MatchesNone(Vec<EntityTag>),
 }
 
+impl Precondition {
+    /// Whether the precondition holds for a resource whose current tag is `current` (`None`: it
+    /// does not exist), by strong comparison (RFC 9110 §13.1.1, §13.1.2).
+    pub fn holds(&self, current: Option<&EntityTag>) -> bool {
+        match (self, current) {
+            (Self::None, _) => true,
+            (Self::Exists, current) => current.is_some(),
+            (Self::MatchesAny(tags), Some(tag)) => tags.contains(tag),
+            (Self::MatchesAny(_), None) => false,
+            (Self::Absent, current) => current.is_none(),
+            (Self::MatchesNone(tags), Some(tag)) => !tags.contains(tag),
+            (Self::MatchesNone(_), None) => true,
+        }
+    }
+}
+
 /// Current time as RFC 3339 UTC with millisecond precision, e.g. `2026-11-26T04:36:10.123Z`.
 pub fn now_rfc3339() -> String {
     let now = time::OffsetDateTime::now_utc();
@@ -410,6 +465,43 @@ mod tests {
         for bad in ["", "a b", "a/b", "a#b", "é", "a.b", &"a".repeat(65)] {
             assert!(ProductId::parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn stock_buckets_is_optional_and_bounded() {
+        let base = json!({"name":"Mug","description":"","price":1,"stock":5});
+        let draft = ProductDraft::parse(&base).expect("no stock_buckets is valid");
+        assert_eq!(draft.stock_buckets(), None);
+        let mut with = base.clone();
+        with["stock_buckets"] = json!(8);
+        assert_eq!(
+            ProductDraft::parse(&with).map(|d| d.stock_buckets()),
+            Ok(Some(8))
+        );
+        for bad in [
+            json!(0),
+            json!(17),
+            json!(-1),
+            json!(2.5),
+            json!("8"),
+            json!(null),
+        ] {
+            with["stock_buckets"] = bad.clone();
+            assert_eq!(fields(with.clone()), vec!["stock_buckets"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn preconditions_hold_as_rfc_9110_says() {
+        let a = EntityTag::from_stored("a".into());
+        let b = EntityTag::from_stored("b".into());
+        let any = Precondition::MatchesAny(vec![a.clone()]);
+        let none = Precondition::MatchesNone(vec![a.clone()]);
+        assert!(any.holds(Some(&a)) && !any.holds(Some(&b)) && !any.holds(None));
+        assert!(!none.holds(Some(&a)) && none.holds(Some(&b)) && none.holds(None));
+        assert!(Precondition::Exists.holds(Some(&b)) && !Precondition::Exists.holds(None));
+        assert!(Precondition::Absent.holds(None) && !Precondition::Absent.holds(Some(&a)));
+        assert!(Precondition::None.holds(None) && Precondition::None.holds(Some(&a)));
     }
 
     #[test]

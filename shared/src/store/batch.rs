@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::KeysAndAttributes;
 use std::time::Duration;
 
 /// Most keys one BatchGetItem takes.
-const BATCH_GET_MAX: usize = 100;
+pub(super) const BATCH_GET_MAX: usize = 100;
 /// Rounds of retrying the keys DynamoDB leaves unprocessed (under throttling) before giving up.
 const BATCH_GET_ROUNDS: u32 = 5;
 

@@ -16,6 +16,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    /// Products split into stock buckets, as this instance last read them (see
+    /// [`super::products`]); shared by the clones of one store.
+    pub(super) hot: super::products::HotProducts,
 }
 
 impl DynamoStore {
@@ -51,6 +54,7 @@ impl DynamoStore {
             return Ok(Self {
                 client: Client::from_conf(config.build()),
                 table: table.to_owned(),
+                hot: Default::default(),
             });
         }
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -61,6 +65,7 @@ impl DynamoStore {
         Ok(Self {
             client: Client::new(&sdk),
             table: table.to_owned(),
+            hot: Default::default(),
         })
     }
 
@@ -84,6 +89,7 @@ impl DynamoStore {
         Self {
             client: Client::from_conf(config),
             table: table.to_owned(),
+            hot: Default::default(),
         }
     }
 

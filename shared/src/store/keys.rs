@@ -32,6 +32,8 @@ impl Key {
 
 /// Sort key of a product item.
 pub(super) const PRODUCT_SK: &str = "PRODUCT";
+/// Sort key of a stock bucket item.
+pub(super) const STOCK_SK: &str = "STOCK";
 /// The one listing-index partition that holds every product, so one query pages through the catalog.
 pub(super) const LISTING_PARTITION: &str = "PRODUCTS";
 /// Sort key of a user's cart.
@@ -53,6 +55,25 @@ pub(super) fn product(id: &ProductId) -> Key {
     Key {
         pk: format!("PRODUCT#{id}"),
         sk: PRODUCT_SK.to_owned(),
+    }
+}
+
+/// Bucket `bucket` (1 to K-1) of a product whose stock is split over K items. Each bucket is its
+/// own partition key, since items that share one share its throughput too; bucket 0 is the
+/// product item itself. Ids never hold `#`, so no bucket key is a product's.
+pub(super) fn stock_bucket(id: &ProductId, bucket: usize) -> Key {
+    Key {
+        pk: format!("PRODUCT#{id}#{bucket}"),
+        sk: STOCK_SK.to_owned(),
+    }
+}
+
+/// The item that holds bucket `bucket` of a product's stock.
+pub(super) fn stock_holder(id: &ProductId, bucket: usize) -> Key {
+    if bucket == 0 {
+        product(id)
+    } else {
+        stock_bucket(id, bucket)
     }
 }
 

@@ -16,6 +16,7 @@
 //! - `expr`: condition expressions (preconditions on entity tags) and attribute values.
 //! - `batch`: consistent BatchGetItem with unprocessed keys retried.
 //! - `page`: one page of a query, and whether more follow.
+//! - `txn`: sending a transaction, retried on conflicts and throttling.
 //! - `products`, `carts`, `orders`: each item type's mapping and its operations.
 
 mod batch;
@@ -29,6 +30,7 @@ mod orders;
 mod page;
 mod products;
 pub mod schema;
+mod txn;
 
 pub use client::{CA_BUNDLE, DynamoStore, read_ca_bundle};
 pub use error::StoreError;

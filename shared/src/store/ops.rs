@@ -10,7 +10,7 @@ use crate::domain::{
 use std::collections::HashMap;
 use std::future::Future;
 
-/// `GET /products/{id}`: one consistent read.
+/// `GET /products/{id}`: one consistent read (and one of its stock buckets, if split).
 pub trait GetProduct {
     fn get_product(
         &self,
@@ -42,7 +42,8 @@ pub enum PutOutcome {
     Replaced,
 }
 
-/// `PUT /products/{id}`: one conditional update.
+/// `PUT /products/{id}`: one conditional update; a transaction over the product and its stock
+/// buckets when its stock is, or is to be, split.
 pub trait PutProduct {
     fn put_product(
         &self,
@@ -53,7 +54,7 @@ pub trait PutProduct {
     ) -> impl Future<Output = Result<(PutOutcome, Versioned<Product>), StoreError>> + Send;
 }
 
-/// `DELETE /products/{id}`: one conditional delete. Returns [`StoreError::NotFound`] when nothing
+/// `DELETE /products/{id}`: one conditional delete (one transaction with its stock buckets). Returns [`StoreError::NotFound`] when nothing
 /// was there and [`StoreError::PreconditionFailed`] when the item exists but fails `precondition`.
 pub trait DeleteProduct {
     fn delete_product(
@@ -67,6 +68,17 @@ pub trait DeleteProduct {
 /// Ids that match no product are absent from the map.
 pub trait GetProducts {
     fn get_products(
+        &self,
+        ids: &[ProductId],
+    ) -> impl Future<Output = Result<HashMap<ProductId, Product>, StoreError>> + Send;
+}
+
+/// Several products by id, for a shopper's cart and checkout: as [`GetProducts`], except that a
+/// product whose stock is split into buckets (a hot product) may be answered from what this
+/// instance read of it in the last second. Its catalog fields and stock may be that old; the
+/// checkout transaction re-checks price and stock where they count, so nothing is sold on them.
+pub trait ShopProducts {
+    fn shop_products(
         &self,
         ids: &[ProductId],
     ) -> impl Future<Output = Result<HashMap<ProductId, Product>, StoreError>> + Send;
@@ -113,6 +125,10 @@ pub struct CheckoutCommit<'a> {
     pub cart_version: u64,
     /// Each line's product loses `quantity` stock, only if its price is still `unit_price`.
     pub order: &'a Order,
+    /// How many buckets each line's product splits its stock over, as planned (absent: 1). The
+    /// store draws each line from a bucket picked at random, and finds the layout again if an
+    /// admin changed it since.
+    pub buckets: &'a HashMap<ProductId, u32>,
     /// [`crate::domain::CheckoutRequest::fingerprint`], stored with the key and the order id, so a
     /// retry of the same request gets this order again.
     pub fingerprint: &'a str,

@@ -9,24 +9,20 @@ use super::ops::{
     OrderPage,
 };
 use super::page::{page_fetch, page_of};
+use super::txn::{Sent, code, random};
 use crate::domain::checkout::check_line;
 use crate::domain::{
     Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineReason, LineRejection, Order, OrderId,
-    OrderStatus, Product, ProductId, UserId, now_rfc3339,
+    OrderStatus, Product, ProductId, UserId, now_rfc3339, stock,
 };
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
 
 /// Idempotency records expire (DynamoDB TTL) this long after the order they answer.
 pub const IDEMPOTENCY_TTL_SECS: u64 = 24 * 3600;
-/// Attempts at a transaction that DynamoDB cancels for a conflicting concurrent transaction.
-const TRANSACTION_ATTEMPTS: u32 = 6;
 
 #[derive(Serialize, Deserialize)]
 struct OrderItem {
@@ -87,33 +83,18 @@ fn epoch_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// A pause before retrying a conflicted transaction: exponential, with full jitter, so competing
-/// writers spread out instead of colliding again in lockstep.
-async fn backoff(attempt: u32) {
-    use std::hash::{BuildHasher, Hasher};
-    let ceiling_ms = 5u64 << attempt.min(6);
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
-    tokio::time::sleep(Duration::from_millis(random % ceiling_ms.max(1))).await;
-}
-
-fn code(reason: &CancellationReason) -> &str {
-    reason.code().unwrap_or("None")
-}
-
-/// The stock change of one product inside a transaction: `delta` is negative to take stock,
-/// positive to give it back. A new entity tag and version, because the product changed.
+/// The stock change of one item that holds stock (a product, or one of its buckets) inside a
+/// transaction: `delta` is negative to take stock, positive to give it back. A new entity tag and version, because the product changed.
 fn stock_update(
     table: &str,
-    id: &ProductId,
+    holder: keys::Key,
     delta: i64,
     condition: &str,
     extra: &[(&str, AttributeValue)],
 ) -> Result<TransactWriteItem, StoreError> {
     let mut update = Update::builder()
         .table_name(table)
-        .set_key(Some(keys::product(id).item()?))
+        .set_key(Some(holder.item()?))
         .update_expression("SET #stock = #stock + :delta, #version = #version + :one, #etag = :etag, #updated = :now")
         .condition_expression(condition)
         .expression_attribute_names("#stock", "stock")
@@ -164,64 +145,6 @@ fn open_orders_change(
         .build())
 }
 
-/// Why a transaction was cancelled, per item, or the error that is not a cancellation.
-enum Sent {
-    Ok,
-    Cancelled(Vec<CancellationReason>),
-    InProgress,
-}
-
-impl DynamoStore {
-    /// Sends a transaction, retrying (with jittered backoff) while DynamoDB cancels it only for
-    /// conflicting with another transaction in flight.
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Sent, StoreError> {
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let sent = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
-            let err = match sent {
-                Ok(_) => return Ok(Sent::Ok),
-                Err(err) => err,
-            };
-            match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-                    let reasons = e.cancellation_reasons().to_vec();
-                    let conflicted = reasons.iter().any(|r| code(r) == "TransactionConflict");
-                    let throttled = reasons.iter().any(|r| {
-                        matches!(
-                            code(r),
-                            "ThrottlingError"
-                                | "ProvisionedThroughputExceeded"
-                                | "RequestLimitExceeded"
-                        )
-                    });
-                    if (conflicted || throttled) && attempt + 1 < TRANSACTION_ATTEMPTS {
-                        backoff(attempt).await;
-                        continue;
-                    }
-                    if conflicted || throttled {
-                        return Err(StoreError::Unavailable(Box::new(err)));
-                    }
-                    return Ok(Sent::Cancelled(reasons));
-                }
-                // The SDK's retry of a send whose first attempt is still running in DynamoDB (after
-                // an attempt timeout): that attempt may yet commit, so the caller must not assume
-                // either outcome.
-                Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
-                    return Ok(Sent::InProgress);
-                }
-                _ => return Err(StoreError::from_sdk(err)),
-            }
-        }
-        Err(StoreError::Unavailable(
-            "transaction kept conflicting".into(),
-        ))
-    }
-}
-
 impl Checkout for DynamoStore {
     async fn checkout_state(
         &self,
@@ -255,19 +178,7 @@ impl Checkout for DynamoStore {
     ) -> Result<CommitOutcome, StoreError> {
         let order = commit.order;
         let now = epoch_secs();
-        let mut items = Vec::with_capacity(order.items.len() + 4);
-        for line in &order.items {
-            items.push(stock_update(
-                &self.table,
-                &line.product_id,
-                -i64::from(line.quantity.get()),
-                "attribute_exists(#pk) AND #price = :price AND #stock >= :quantity",
-                &[
-                    (":price", n(line.unit_price)),
-                    (":quantity", n(line.quantity)),
-                ],
-            )?);
-        }
+        let mut items = Vec::with_capacity(4);
         let order_item = to_item(&OrderItem {
             pk: user_pk(commit.user),
             sk: keys::order(commit.user, &order.id).sk,
@@ -346,63 +257,226 @@ impl Checkout for DynamoStore {
             "attribute_not_exists(#open) OR #open < :cap",
             Some(commit.max_open_orders),
         )?);
-        // No ClientRequestToken of ours. One derived from (user, key) would be sent again by the
-        // handler's next attempt with a different transaction (new order id, tag and timestamps),
-        // which DynamoDB answers with IdempotentParameterMismatch for 10 minutes; and two stacks
-        // sharing an issuer would share tokens. The SDK attaches a fresh token per call and keeps
-        // it across its own retries, so a retry of one send cannot commit twice; a second send for
-        // the same key cannot either, because the key's record is written only if absent.
-        let reasons = match self.transact(items).await? {
-            Sent::Ok => return Ok(CommitOutcome::Committed),
-            Sent::InProgress => return Ok(CommitOutcome::InProgress),
-            Sent::Cancelled(reasons) => reasons,
-        };
-        let lines = order.items.len();
-        let failed = |i: usize| {
-            reasons
-                .get(i)
-                .is_some_and(|r| code(r) == "ConditionalCheckFailed")
-        };
-        if failed(lines + 2) {
-            return Ok(CommitOutcome::KeyTaken);
-        }
-        let mut rejected = Vec::new();
-        for (i, line) in order.items.iter().enumerate() {
-            if !failed(i) {
-                continue;
+        let mut draws = Draws::new(order, commit.buckets);
+        for _ in 0..DRAW_ROUNDS {
+            let mut all = draws.stock_updates(&self.table, order)?;
+            let first_fixed = all.len();
+            if first_fixed + items.len() > MAX_TRANSACTION_ACTIONS {
+                return Err(StoreError::Unavailable(
+                    "the order's lines need more stock buckets than one transaction may touch"
+                        .into(),
+                ));
             }
-            // The product as it was when its condition failed (DynamoDB returns it), judged by
-            // the same rule checkout planned with.
-            let current = reasons[i]
-                .item()
-                .cloned()
-                .map(serde_dynamo::from_item::<_, Product>)
-                .transpose()
-                .map_err(StoreError::corrupt)?;
-            // The condition failed, so the line is rejected whatever the rule says: a product
-            // that passes it now changed back in between (then its price is what to look at).
-            let reason = check_line(line, current.as_ref()).unwrap_or(LineReason::PriceChanged {
-                price: current.as_ref().map_or(line.unit_price, |p| p.price),
-            });
-            rejected.push(LineRejection {
+            all.extend(items.iter().cloned());
+            // No ClientRequestToken of ours. One derived from (user, key) would be sent again by the
+            // handler's next attempt with a different transaction (new order id, tag and timestamps),
+            // which DynamoDB answers with IdempotentParameterMismatch for 10 minutes; and two stacks
+            // sharing an issuer would share tokens. The SDK attaches a fresh token per call and keeps
+            // it across its own retries, so a retry of one send cannot commit twice; a second send for
+            // the same key cannot either, because the key's record is written only if absent.
+            let reasons = match self.transact(all).await? {
+                Sent::Ok => return Ok(CommitOutcome::Committed),
+                Sent::InProgress => return Ok(CommitOutcome::InProgress),
+                Sent::Cancelled(reasons) => reasons,
+            };
+            let failed = |i: usize| {
+                reasons
+                    .get(i)
+                    .is_some_and(|r| code(r) == "ConditionalCheckFailed")
+            };
+            if failed(first_fixed + 2) {
+                return Ok(CommitOutcome::KeyTaken);
+            }
+            let mut rejected = Vec::new();
+            let mut again = Vec::new();
+            for (j, &(line_at, bucket)) in draws.index.iter().enumerate() {
+                if !failed(j) {
+                    continue;
+                }
+                let line = &order.items[line_at];
+                let current = reasons[j]
+                    .item()
+                    .cloned()
+                    .map(serde_dynamo::from_item::<_, HeldStock>)
+                    .transpose()
+                    .map_err(StoreError::corrupt)?;
+                if draws.spread[line_at] == 1 {
+                    // One item holds all the stock: the product as it was when its condition
+                    // failed (DynamoDB returns it), judged by the same rule checkout planned with.
+                    let current = reasons[j]
+                        .item()
+                        .cloned()
+                        .map(serde_dynamo::from_item::<_, Product>)
+                        .transpose()
+                        .map_err(StoreError::corrupt)?;
+                    // The condition failed, so the line is rejected whatever the rule says: a
+                    // product that passes it now changed back in between (then its price is what
+                    // to look at).
+                    let reason =
+                        check_line(line, current.as_ref()).unwrap_or(LineReason::PriceChanged {
+                            price: current.as_ref().map_or(line.unit_price, |p| p.price),
+                        });
+                    rejected.push(LineRejection {
+                        product_id: line.product_id.clone(),
+                        requested: line.quantity,
+                        reason,
+                    });
+                    continue;
+                }
+                match current {
+                    Some(held) if held.price != line.unit_price => {
+                        rejected.push(LineRejection {
+                            product_id: line.product_id.clone(),
+                            requested: line.quantity,
+                            reason: LineReason::PriceChanged { price: held.price },
+                        });
+                    }
+                    // This bucket is short: another, if any is not known to be.
+                    Some(_) => again.push((line_at, Some(bucket))),
+                    // No such bucket: the product is gone, or an admin split it anew.
+                    None => again.push((line_at, None)),
+                }
+            }
+            if rejected.is_empty() && again.is_empty() {
+                if failed(first_fixed + 1) {
+                    return Ok(CommitOutcome::CartChanged);
+                }
+                if failed(first_fixed + 3) {
+                    return Ok(CommitOutcome::TooManyOpenOrders);
+                }
+                let codes: Vec<&str> = reasons.iter().map(code).collect();
+                return Err(StoreError::Internal(
+                    format!("checkout transaction cancelled: {codes:?}").into(),
+                ));
+            }
+            again.dedup_by_key(|(line_at, _)| *line_at);
+            for (line_at, dry) in again {
+                if let Some(rejection) = self.redraw(&mut draws, order, line_at, dry).await? {
+                    rejected.push(rejection);
+                }
+            }
+            if !rejected.is_empty() {
+                return Ok(CommitOutcome::LinesRejected(rejected));
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the product's stock buckets kept running dry under concurrent checkouts".into(),
+        ))
+    }
+}
+
+/// Most actions DynamoDB takes in one transaction.
+const MAX_TRANSACTION_ACTIONS: usize = 100;
+/// Rounds of drawing a checkout's lines from other stock buckets after one ran dry.
+const DRAW_ROUNDS: usize = 12;
+
+/// The stock and price of the item a failed stock update was conditioned on.
+#[derive(Deserialize)]
+struct HeldStock {
+    price: i64,
+}
+
+/// Where each line of a checkout takes its stock from: `(bucket, quantity)` per line.
+struct Draws {
+    /// How many buckets each line's product is split over, as last known.
+    spread: Vec<u32>,
+    /// Buckets of each line seen short since the last full read.
+    dry: Vec<Vec<usize>>,
+    from: Vec<Vec<(usize, u32)>>,
+    /// For each stock update sent, the line and the bucket it is for.
+    index: Vec<(usize, usize)>,
+}
+
+impl Draws {
+    /// One bucket per line, picked at random.
+    fn new(order: &Order, buckets: &HashMap<ProductId, u32>) -> Self {
+        let spread: Vec<u32> = order
+            .items
+            .iter()
+            .map(|l| buckets.get(&l.product_id).copied().unwrap_or(1).max(1))
+            .collect();
+        let from = order
+            .items
+            .iter()
+            .zip(&spread)
+            .map(|(l, &k)| vec![(stock::pick(k, &[], random()).unwrap_or(0), l.quantity.get())])
+            .collect();
+        Self {
+            dry: vec![Vec::new(); spread.len()],
+            spread,
+            from,
+            index: Vec::new(),
+        }
+    }
+
+    /// The stock updates of every draw, in line order.
+    fn stock_updates(
+        &mut self,
+        table: &str,
+        order: &Order,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        self.index.clear();
+        let mut items = Vec::with_capacity(order.items.len());
+        for (line_at, line) in order.items.iter().enumerate() {
+            for &(bucket, quantity) in &self.from[line_at] {
+                items.push(stock_update(
+                    table,
+                    keys::stock_holder(&line.product_id, bucket),
+                    -i64::from(quantity),
+                    "attribute_exists(#pk) AND #price = :price AND #stock >= :quantity",
+                    &[(":price", n(line.unit_price)), (":quantity", n(quantity))],
+                )?);
+                self.index.push((line_at, bucket));
+            }
+        }
+        Ok(items)
+    }
+}
+
+impl DynamoStore {
+    /// Draws line `line_at` again after its bucket `dry` was short (or, `None`, missing): from
+    /// another bucket picked at random while some are not known short, else from a fresh read of
+    /// every bucket, fullest first. The line's rejection when the product is gone or all of its
+    /// buckets together hold too little.
+    async fn redraw(
+        &self,
+        draws: &mut Draws,
+        order: &Order,
+        line_at: usize,
+        dry: Option<usize>,
+    ) -> Result<Option<LineRejection>, StoreError> {
+        let line = &order.items[line_at];
+        let quantity = line.quantity.get();
+        let single = draws.from[line_at].len() == 1;
+        if let (Some(bucket), true) = (dry, single) {
+            draws.dry[line_at].push(bucket);
+            if let Some(next) = stock::pick(draws.spread[line_at], &draws.dry[line_at], random()) {
+                draws.from[line_at] = vec![(next, quantity)];
+                return Ok(None);
+            }
+        }
+        let rejection = |reason| {
+            Some(LineRejection {
                 product_id: line.product_id.clone(),
                 requested: line.quantity,
                 reason,
-            });
+            })
+        };
+        let Some(whole) = self.read_whole(&line.product_id).await? else {
+            return Ok(rejection(LineReason::Missing));
+        };
+        let stocks = whole.stocks();
+        draws.spread[line_at] = whole.spread();
+        draws.dry[line_at].clear();
+        match stock::draw(&stocks, quantity) {
+            Some(from) => {
+                draws.from[line_at] = from;
+                Ok(None)
+            }
+            None => Ok(rejection(LineReason::Short {
+                available: stocks.iter().sum(),
+            })),
         }
-        if !rejected.is_empty() {
-            return Ok(CommitOutcome::LinesRejected(rejected));
-        }
-        if failed(lines + 1) {
-            return Ok(CommitOutcome::CartChanged);
-        }
-        if failed(lines + 3) {
-            return Ok(CommitOutcome::TooManyOpenOrders);
-        }
-        let codes: Vec<&str> = reasons.iter().map(code).collect();
-        Err(StoreError::Internal(
-            format!("checkout transaction cancelled: {codes:?}").into(),
-        ))
     }
 }
 
@@ -525,9 +599,11 @@ impl CancelOrder for DynamoStore {
                 .collect();
             restocked.sort_unstable();
             for id in &restocked {
+                // Bucket 0, the product item: it exists for as long as the product does, so a
+                // cancel needs no read of how the stock is split.
                 items.push(stock_update(
                     &self.table,
-                    id,
+                    keys::product(id),
                     restock[id],
                     "attribute_exists(#pk)",
                     &[],

@@ -1,23 +1,53 @@
-//! Product items and the catalog operations (see [`super::schema`] for the key layout).
+//! Product items, their stock buckets, and the catalog operations (see [`super::schema`] for the
+//! key layout).
+//!
+//! A product's stock is in its item, or, when an admin splits it over K buckets
+//! (`stock_buckets`), in its item (bucket 0) and K-1 bucket items, each its own partition key
+//! (`PRODUCT#<id>#<i>`), so that checkouts of one hot product spread their writes. Every read
+//! sums the buckets and tags the product with a digest of every item's tag; every admin write
+//! touches them all in one transaction (`domain::stock` holds the rules).
 
-use super::batch::batch_get;
+use super::batch::{BATCH_GET_MAX, batch_get};
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::condition_for;
-use super::keys::{self, Item, LISTING_PARTITION, to_item};
+use super::expr::{build, condition_for, n, s};
+use super::keys::{self, Item, Key, LISTING_PARTITION, to_item};
 use super::ops::{
     DeleteProduct, GetProduct, GetProducts, ListProducts, ProductPage, PutOutcome, PutProduct,
+    ShopProducts,
 };
 use super::page::{page_fetch, page_of};
 use super::schema::{GSI1PK, LISTING_INDEX};
+use super::txn::Sent;
 use crate::domain::{
     Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
+    stock,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 const ENTITY: &str = "product";
+const BUCKET_ENTITY: &str = "stock-bucket";
+/// How long an instance reuses what it read of a product split into buckets, for a shopper's
+/// cart and checkout ([`ShopProducts`]). A hot product's item would otherwise take a read from
+/// every add-to-cart and every checkout, and its partition's reads would bind long before the
+/// buckets' writes do (docs/scale.md).
+const HOT_FOR: Duration = Duration::from_secs(1);
+/// Most products the hot cache holds before it drops what has expired.
+const HOT_MAX: usize = 1024;
+/// Attempts at a write over a product and its buckets that a concurrent change keeps cancelling.
+const SPREAD_ATTEMPTS: usize = 4;
+
+/// Products split into buckets, as this instance last read them, and when.
+pub(super) type HotProducts = Arc<Mutex<HashMap<ProductId, (Instant, Product)>>>;
 
 /// Everything a put writes except the key (fixed) and `version` (computed by DynamoDB).
 #[derive(Serialize)]
@@ -32,9 +62,27 @@ struct Fields<'a> {
     description: &'a str,
     price: i64,
     currency: &'a str,
+    /// Bucket 0's stock: all of it when the product is not split.
     stock: i64,
+    stock_buckets: u32,
     updated_at: &'a str,
     etag: &'a str,
+}
+
+/// A stock bucket item (bucket 1 to K-1). It carries the price, so that a checkout's condition
+/// on it needs no read of the product item.
+#[derive(Serialize, Deserialize)]
+struct Bucket {
+    #[serde(rename = "PK")]
+    pk: String,
+    #[serde(rename = "SK")]
+    sk: String,
+    entity: String,
+    stock: i64,
+    price: i64,
+    version: u64,
+    etag: String,
+    updated_at: String,
 }
 
 /// A product item as read back; key attributes are ignored.
@@ -45,23 +93,109 @@ struct Stored {
     etag: String,
 }
 
-impl Stored {
+fn from_item(item: Item) -> Result<Stored, StoreError> {
+    serde_dynamo::from_item::<_, Stored>(item).map_err(StoreError::corrupt)
+}
+
+/// A product as stored: its item, and the items of buckets 1 to K-1 when its stock is split.
+pub(super) struct Whole {
+    head: Stored,
+    /// Bucket `i` at index `i - 1`; `None` for one not found (a table no write of ours leaves).
+    buckets: Vec<Option<Bucket>>,
+}
+
+impl Whole {
+    /// How many buckets the stock is split over.
+    pub(super) fn spread(&self) -> u32 {
+        self.head.product.stock_buckets.max(1)
+    }
+
+    /// Each bucket's stock, bucket 0 first.
+    pub(super) fn stocks(&self) -> Vec<i64> {
+        std::iter::once(self.head.product.stock)
+            .chain(
+                self.buckets
+                    .iter()
+                    .map(|b| b.as_ref().map_or(0, |b| b.stock)),
+            )
+            .collect()
+    }
+
+    /// The product's entity tag: the item's own when the stock is not split, else a digest of
+    /// every item's tag, so that it changes when any bucket does (an `If-Match` then holds only
+    /// for the product as it was read, stock included).
+    fn etag(&self) -> EntityTag {
+        if self.buckets.is_empty() {
+            return EntityTag::from_stored(self.head.etag.clone());
+        }
+        let tags = self
+            .buckets
+            .iter()
+            .map(|b| b.as_ref().map_or("", |b| b.etag.as_str()));
+        combined_tag(&self.head.etag, tags)
+    }
+
     fn into_versioned(self) -> Versioned<Product> {
+        let etag = self.etag();
+        let stock = self.stocks().iter().sum();
+        let mut product = self.head.product;
+        product.stock = stock;
         Versioned {
-            value: self.product,
-            etag: EntityTag::from_stored(self.etag),
+            value: product,
+            etag,
         }
     }
 }
 
-fn from_item(item: Item) -> Result<Versioned<Product>, StoreError> {
-    serde_dynamo::from_item::<_, Stored>(item)
-        .map(Stored::into_versioned)
-        .map_err(StoreError::corrupt)
+fn combined_tag<'a>(head: &str, buckets: impl Iterator<Item = &'a str>) -> EntityTag {
+    use sha2::Digest;
+    let mut digest = sha2::Sha256::new();
+    digest.update(head.as_bytes());
+    for tag in buckets {
+        digest.update(b":");
+        digest.update(tag.as_bytes());
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    EntityTag::from_stored(hex)
 }
 
-impl GetProduct for DynamoStore {
-    async fn get_product(&self, id: &ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+impl DynamoStore {
+    /// Completes product items with their buckets: one more consistent `BatchGetItem` (per 100
+    /// buckets) when any of them is split, none otherwise.
+    async fn wholes(&self, heads: Vec<Stored>) -> Result<Vec<Whole>, StoreError> {
+        let mut wanted = Vec::new();
+        for head in heads.iter().filter(|h| h.product.stock_buckets > 1) {
+            for b in 1..head.product.stock_buckets as usize {
+                wanted.push(keys::stock_bucket(&head.product.id, b));
+            }
+        }
+        let mut found: HashMap<String, Bucket> = HashMap::new();
+        for chunk in wanted.chunks(BATCH_GET_MAX) {
+            let keys = chunk.iter().map(Key::item).collect::<Result<Vec<_>, _>>()?;
+            for item in batch_get(self, keys).await? {
+                let bucket: Bucket = serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
+                found.insert(bucket.pk.clone(), bucket);
+            }
+        }
+        Ok(heads
+            .into_iter()
+            .map(|head| {
+                let buckets = (1..head.product.stock_buckets.max(1) as usize)
+                    .map(|b| found.remove(&keys::stock_bucket(&head.product.id, b).pk))
+                    .collect();
+                Whole { head, buckets }
+            })
+            .collect())
+    }
+
+    /// The product as it is now, buckets included: one consistent `GetItem`, and one
+    /// `BatchGetItem` of its buckets when split.
+    pub(super) async fn read_whole(&self, id: &ProductId) -> Result<Option<Whole>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -73,7 +207,30 @@ impl GetProduct for DynamoStore {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        out.item.map(from_item).transpose()
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        Ok(self.wholes(vec![from_item(item)?]).await?.pop())
+    }
+
+    /// Several products, buckets included, in no particular order.
+    async fn read_wholes(&self, ids: &[ProductId]) -> Result<Vec<Whole>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|id| keys::product(id).item())
+            .collect::<Result<Vec<_>, _>>()?;
+        let heads = batch_get(self, keys)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.wholes(heads).await
+    }
+}
+
+impl GetProduct for DynamoStore {
+    async fn get_product(&self, id: &ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+        Ok(self.read_whole(id).await?.map(Whole::into_versioned))
     }
 }
 
@@ -111,18 +268,272 @@ impl ListProducts for DynamoStore {
         })?;
         // The products themselves, as they are now, from the base table; one deleted since the
         // index was read is simply not on the page.
-        let keys = ids
-            .iter()
-            .map(|id| keys::product(id).item())
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut found: HashMap<ProductId, Versioned<Product>> = batch_get(self, keys)
+        let mut found: HashMap<ProductId, Versioned<Product>> = self
+            .read_wholes(&ids)
             .await?
             .into_iter()
-            .map(|item| from_item(item).map(|p| (p.value.id.clone(), p)))
-            .collect::<Result<_, _>>()?;
+            .map(|w| {
+                let p = w.into_versioned();
+                (p.value.id.clone(), p)
+            })
+            .collect();
         let next = ids.last().filter(|_| more).cloned();
         let items = ids.iter().filter_map(|id| found.remove(id)).collect();
         Ok(ProductPage { items, next })
+    }
+}
+
+/// Every field of `fields` as one `SET`, with `version` computed by DynamoDB.
+fn set_all(fields: Item) -> (String, HashMap<String, String>, Item) {
+    let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
+    let mut values: Item = HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
+    let mut sets = Vec::with_capacity(fields.len() + 1);
+    for (i, (name, value)) in fields.into_iter().enumerate() {
+        sets.push(format!("#f{i} = :f{i}"));
+        names.insert(format!("#f{i}"), name);
+        values.insert(format!(":f{i}"), value);
+    }
+    sets.push("#version = if_not_exists(#version, :zero) + :one".to_owned());
+    (format!("SET {}", sets.join(", ")), names, values)
+}
+
+/// Why the one-item put did not happen.
+enum Single {
+    PreconditionFailed,
+    /// The product's stock is split: the put must go through [`DynamoStore::put_spread`].
+    Spread,
+}
+
+struct PutCall<'a> {
+    id: &'a ProductId,
+    draft: &'a ProductDraft,
+    currency: &'a Currency,
+}
+
+impl PutCall<'_> {
+    fn fields(
+        &self,
+        stock: i64,
+        spread: u32,
+        now: &str,
+        etag: &EntityTag,
+    ) -> Result<Item, StoreError> {
+        to_item(&Fields {
+            gsi1pk: LISTING_PARTITION,
+            gsi1sk: self.id.as_str(),
+            entity: ENTITY,
+            id: self.id.as_str(),
+            name: self.draft.name(),
+            description: self.draft.description(),
+            price: self.draft.price(),
+            currency: self.currency.as_str(),
+            stock,
+            stock_buckets: spread,
+            updated_at: now,
+            etag: etag.as_str(),
+        })
+    }
+}
+
+impl DynamoStore {
+    /// The common case, one `UpdateItem`: a product whose stock is and stays in one item. The
+    /// condition also requires the stock not to be split, so a put never strands buckets.
+    async fn put_single(
+        &self,
+        call: &PutCall<'_>,
+        precondition: &Precondition,
+    ) -> Result<Result<Versioned<Product>, Single>, StoreError> {
+        let etag = EntityTag::mint();
+        let now = now_rfc3339();
+        let fields = call.fields(call.draft.stock(), 1, &now, &etag)?;
+        // Every field is SET from the serde-mapped item, and DynamoDB itself computes the next
+        // version, so there is no read-modify-write window between two writers.
+        let (update, mut names, mut values) = set_all(fields);
+        names.insert("#spread".into(), "stock_buckets".into());
+        let mut condition = "(attribute_not_exists(#spread) OR #spread = :one)".to_owned();
+        if let Some((precondition, tags)) = condition_for(precondition, false) {
+            condition = format!("({precondition}) AND {condition}");
+            for (placeholder, tag) in tags {
+                values.insert(placeholder, AttributeValue::S(tag));
+            }
+        }
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::product(call.id).item()?))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match out {
+            Ok(out) => {
+                let stored = from_item(out.attributes.unwrap_or_default())?;
+                Ok(Ok(Whole {
+                    head: stored,
+                    buckets: Vec::new(),
+                }
+                .into_versioned()))
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                    let split = e
+                        .item()
+                        .and_then(|item| item.get("stock_buckets"))
+                        .and_then(|v| v.as_n().ok())
+                        .is_some_and(|k| k != "1");
+                    Ok(Err(if split {
+                        Single::Spread
+                    } else {
+                        Single::PreconditionFailed
+                    }))
+                }
+                _ => Err(StoreError::from_sdk(err)),
+            },
+        }
+    }
+
+    /// A put over a product and its buckets, in one transaction: read them all, check the
+    /// precondition against the product's tag, then write the product, write every bucket of the
+    /// new split and delete the buckets it no longer has, each on the condition that it is still
+    /// as read. A checkout in between cancels it, and it starts again from the read.
+    async fn put_spread(
+        &self,
+        call: &PutCall<'_>,
+        precondition: &Precondition,
+    ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
+        for _ in 0..SPREAD_ATTEMPTS {
+            let current = self.read_whole(call.id).await?;
+            if !precondition.holds(current.as_ref().map(Whole::etag).as_ref()) {
+                return Err(StoreError::PreconditionFailed);
+            }
+            let old_spread = current.as_ref().map_or(1, Whole::spread);
+            let spread = call.draft.stock_buckets().unwrap_or(old_spread);
+            let shares = stock::split(call.draft.stock(), spread);
+            let now = now_rfc3339();
+            let head_tag = EntityTag::mint();
+            let (update, mut names, mut values) =
+                set_all(call.fields(shares[0], spread, &now, &head_tag)?);
+            let head_condition = match &current {
+                Some(whole) => {
+                    names.insert("#etag".into(), "etag".into());
+                    values.insert(":old".into(), s(whole.head.etag.clone()));
+                    "#etag = :old"
+                }
+                None => "attribute_not_exists(PK)",
+            };
+            let mut items = vec![
+                TransactWriteItem::builder()
+                    .update(build(
+                        Update::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(keys::product(call.id).item()?))
+                            .update_expression(update)
+                            .condition_expression(head_condition)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values(Some(values))
+                            .build(),
+                    )?)
+                    .build(),
+            ];
+            let old = |b: usize| {
+                current
+                    .as_ref()
+                    .and_then(|w| w.buckets.get(b - 1)?.as_ref())
+            };
+            let mut tags = Vec::new();
+            for (b, &share) in shares.iter().enumerate().skip(1) {
+                let key = keys::stock_bucket(call.id, b);
+                let tag = EntityTag::mint();
+                let bucket = Bucket {
+                    pk: key.pk,
+                    sk: key.sk,
+                    entity: BUCKET_ENTITY.into(),
+                    stock: share,
+                    price: call.draft.price(),
+                    version: old(b).map_or(1, |o| o.version + 1),
+                    etag: tag.as_str().to_owned(),
+                    updated_at: now.clone(),
+                };
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(&bucket)?));
+                put = match old(b) {
+                    Some(o) => put
+                        .condition_expression("#etag = :old")
+                        .expression_attribute_names("#etag", "etag")
+                        .expression_attribute_values(":old", s(o.etag.clone())),
+                    None => put.condition_expression("attribute_not_exists(PK)"),
+                };
+                items.push(
+                    TransactWriteItem::builder()
+                        .put(build(put.build())?)
+                        .build(),
+                );
+                tags.push(tag);
+            }
+            for b in spread as usize..old_spread as usize {
+                let Some(o) = old(b) else { continue };
+                items.push(
+                    TransactWriteItem::builder()
+                        .delete(build(
+                            Delete::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(keys::stock_bucket(call.id, b).item()?))
+                                .condition_expression("#etag = :old")
+                                .expression_attribute_names("#etag", "etag")
+                                .expression_attribute_values(":old", s(o.etag.clone()))
+                                .build(),
+                        )?)
+                        .build(),
+                );
+            }
+            match self.transact(items).await? {
+                Sent::Ok => {}
+                Sent::Cancelled(_) => continue,
+                Sent::InProgress => {
+                    return Err(StoreError::Unavailable(
+                        "an earlier attempt of this product write is still running".into(),
+                    ));
+                }
+            }
+            let version = current.as_ref().map_or(0, |w| w.head.product.version) + 1;
+            let etag = if spread > 1 {
+                combined_tag(head_tag.as_str(), tags.iter().map(EntityTag::as_str))
+            } else {
+                head_tag
+            };
+            let product = Product {
+                id: call.id.clone(),
+                name: call.draft.name().to_owned(),
+                description: call.draft.description().to_owned(),
+                price: call.draft.price(),
+                currency: call.currency.as_str().to_owned(),
+                stock: call.draft.stock(),
+                stock_buckets: spread,
+                version,
+                updated_at: now,
+            };
+            let outcome = if current.is_some() {
+                PutOutcome::Replaced
+            } else {
+                PutOutcome::Created
+            };
+            return Ok((
+                outcome,
+                Versioned {
+                    value: product,
+                    etag,
+                },
+            ));
+        }
+        Err(StoreError::Unavailable(
+            "the product kept changing while its stock buckets were written".into(),
+        ))
     }
 }
 
@@ -134,70 +545,76 @@ impl PutProduct for DynamoStore {
         currency: &Currency,
         precondition: &Precondition,
     ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
-        let etag = EntityTag::mint();
-        let now = now_rfc3339();
-        let fields = to_item(&Fields {
-            gsi1pk: LISTING_PARTITION,
-            gsi1sk: id.as_str(),
-            entity: ENTITY,
-            id: id.as_str(),
-            name: draft.name(),
-            description: draft.description(),
-            price: draft.price(),
-            currency: currency.as_str(),
-            stock: draft.stock(),
-            updated_at: &now,
-            etag: etag.as_str(),
-        })?;
-        // One UpdateItem: every field is SET from the serde-mapped item, and DynamoDB itself computes
-        // the next version, so there is no read-modify-write window between two writers.
-        let mut names = HashMap::from([("#version".to_owned(), "version".to_owned())]);
-        let mut values: Item = HashMap::from([
-            (":zero".to_owned(), AttributeValue::N("0".to_owned())),
-            (":one".to_owned(), AttributeValue::N("1".to_owned())),
-        ]);
-        let mut sets = Vec::with_capacity(fields.len() + 1);
-        for (i, (name, value)) in fields.into_iter().enumerate() {
-            sets.push(format!("#f{i} = :f{i}"));
-            names.insert(format!("#f{i}"), name);
-            values.insert(format!(":f{i}"), value);
-        }
-        sets.push("#version = if_not_exists(#version, :zero) + :one".to_owned());
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::product(id).item()?))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .return_values(ReturnValue::AllNew);
-        if let Some((condition, tags)) = condition_for(precondition, false) {
-            request = request.condition_expression(condition);
-            for (placeholder, tag) in tags {
-                values.insert(placeholder, AttributeValue::S(tag));
+        let call = PutCall {
+            id,
+            draft,
+            currency,
+        };
+        if draft.stock_buckets().unwrap_or(1) == 1 {
+            match self.put_single(&call, precondition).await? {
+                Ok(stored) => {
+                    let outcome = if stored.value.version == 1 {
+                        PutOutcome::Created
+                    } else {
+                        PutOutcome::Replaced
+                    };
+                    return Ok((outcome, stored));
+                }
+                Err(Single::PreconditionFailed) => return Err(StoreError::PreconditionFailed),
+                Err(Single::Spread) => {}
             }
         }
-        let out = request
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await
-            .map_err(|err| {
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception())
-                {
-                    StoreError::PreconditionFailed
-                } else {
-                    StoreError::from_sdk(err)
+        self.put_spread(&call, precondition).await
+    }
+}
+
+impl DynamoStore {
+    /// The product and its buckets deleted in one transaction, each on the condition that it is
+    /// still as read (see [`DynamoStore::put_spread`]).
+    async fn delete_spread(
+        &self,
+        id: &ProductId,
+        precondition: &Precondition,
+    ) -> Result<(), StoreError> {
+        for _ in 0..SPREAD_ATTEMPTS {
+            let Some(current) = self.read_whole(id).await? else {
+                return Err(StoreError::NotFound);
+            };
+            if !precondition.holds(Some(&current.etag())) {
+                return Err(StoreError::PreconditionFailed);
+            }
+            let delete = |key: Key, etag: &str| -> Result<TransactWriteItem, StoreError> {
+                Ok(TransactWriteItem::builder()
+                    .delete(build(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .set_key(Some(key.item()?))
+                            .condition_expression("#etag = :old")
+                            .expression_attribute_names("#etag", "etag")
+                            .expression_attribute_values(":old", s(etag))
+                            .build(),
+                    )?)
+                    .build())
+            };
+            let mut items = vec![delete(keys::product(id), &current.head.etag)?];
+            for (i, bucket) in current.buckets.iter().enumerate() {
+                if let Some(bucket) = bucket {
+                    items.push(delete(keys::stock_bucket(id, i + 1), &bucket.etag)?);
                 }
-            })?;
-        let stored = from_item(out.attributes.unwrap_or_default())?;
-        let outcome = if stored.value.version == 1 {
-            PutOutcome::Created
-        } else {
-            PutOutcome::Replaced
-        };
-        Ok((outcome, stored))
+            }
+            match self.transact(items).await? {
+                Sent::Ok => return Ok(()),
+                Sent::Cancelled(_) => continue,
+                Sent::InProgress => {
+                    return Err(StoreError::Unavailable(
+                        "an earlier attempt of this delete is still running".into(),
+                    ));
+                }
+            }
+        }
+        Err(StoreError::Unavailable(
+            "the product kept changing while it was being deleted".into(),
+        ))
     }
 }
 
@@ -207,30 +624,44 @@ impl DeleteProduct for DynamoStore {
         id: &ProductId,
         precondition: &Precondition,
     ) -> Result<(), StoreError> {
-        // Always a condition: `require_item` adds `attribute_exists(PK)`, so a missing item fails it.
+        // Always a condition: `require_item` adds `attribute_exists(PK)`, so a missing item fails
+        // it. A product whose stock is split fails it too, and goes to the transaction.
         let (condition, tags) = condition_for(precondition, true).unwrap_or_default();
-        let values: Item = tags
+        let mut values: Item = tags
             .into_iter()
             .map(|(p, t)| (p, AttributeValue::S(t)))
             .collect();
-        self.client
+        values.insert(":one".into(), n(1));
+        let deleted = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(keys::product(id).item()?))
-            .condition_expression(condition)
-            .set_expression_attribute_values(if values.is_empty() { None } else { Some(values) })
+            .condition_expression(format!(
+                "({condition}) AND (attribute_not_exists(#spread) OR #spread = :one)"
+            ))
+            .expression_attribute_names("#spread", "stock_buckets")
+            .set_expression_attribute_values(Some(values))
             // On a failed condition DynamoDB returns the current item, if any: that single round
             // trip tells "not there" (404) from "changed since you read it" (412).
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
-            .await
-            .map_err(|err| match err.as_service_error() {
-                Some(aws_sdk_dynamodb::operation::delete_item::DeleteItemError::ConditionalCheckFailedException(e)) => {
-                    if e.item().is_some() { StoreError::PreconditionFailed } else { StoreError::NotFound }
-                }
-                _ => StoreError::from_sdk(err),
-            })?;
-        Ok(())
+            .await;
+        let err = match deleted {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        let current = match err.as_service_error() {
+            Some(DeleteItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+            _ => return Err(StoreError::from_sdk(err)),
+        };
+        match current.map(from_item).transpose()? {
+            None => Err(StoreError::NotFound),
+            Some(stored) if stored.product.stock_buckets > 1 => {
+                self.delete_spread(id, precondition).await
+            }
+            Some(_) => Err(StoreError::PreconditionFailed),
+        }
     }
 }
 
@@ -239,15 +670,60 @@ impl GetProducts for DynamoStore {
         &self,
         ids: &[ProductId],
     ) -> Result<HashMap<ProductId, Product>, StoreError> {
-        let keys = ids
-            .iter()
-            .map(|id| keys::product(id).item())
-            .collect::<Result<Vec<_>, _>>()?;
-        let items = batch_get(self, keys).await?;
-        items
+        Ok(self
+            .read_wholes(ids)
+            .await?
             .into_iter()
-            .map(|item| from_item(item).map(|p| (p.value.id.clone(), p.value)))
-            .collect()
+            .map(|w| {
+                let p = w.into_versioned().value;
+                (p.id.clone(), p)
+            })
+            .collect())
+    }
+}
+
+impl ShopProducts for DynamoStore {
+    async fn shop_products(
+        &self,
+        ids: &[ProductId],
+    ) -> Result<HashMap<ProductId, Product>, StoreError> {
+        let now = Instant::now();
+        let mut found = HashMap::with_capacity(ids.len());
+        let mut unknown = Vec::new();
+        {
+            let hot = self.hot.lock().unwrap_or_else(PoisonError::into_inner);
+            for id in ids {
+                match hot.get(id) {
+                    Some((at, product)) if now.duration_since(*at) < HOT_FOR => {
+                        found.insert(id.clone(), product.clone());
+                    }
+                    _ => unknown.push(id.clone()),
+                }
+            }
+        }
+        if unknown.is_empty() {
+            return Ok(found);
+        }
+        let fresh = self.get_products(&unknown).await?;
+        let mut hot = self.hot.lock().unwrap_or_else(PoisonError::into_inner);
+        if hot.len() >= HOT_MAX {
+            hot.retain(|_, (at, _)| now.duration_since(*at) < HOT_FOR);
+        }
+        for id in &unknown {
+            match fresh.get(id) {
+                // Only a split product: it is the hot one, and every other keeps the read-your-
+                // writes answers of a consistent read.
+                Some(p) if p.stock_buckets > 1 && hot.len() < HOT_MAX => {
+                    hot.insert(id.clone(), (now, p.clone()));
+                }
+                _ => {
+                    hot.remove(id);
+                }
+            }
+        }
+        drop(hot);
+        found.extend(fresh);
+        Ok(found)
     }
 }
 
@@ -274,6 +750,7 @@ pub mod bench_support {
             price: p.price,
             currency: &p.currency,
             stock: p.stock,
+            stock_buckets: p.stock_buckets,
             updated_at: &p.updated_at,
             etag: product.etag.as_str(),
         })?;
@@ -284,7 +761,11 @@ pub mod bench_support {
 
     /// Item → product, as every read does.
     pub fn decode(item: StoredProduct) -> Result<Versioned<Product>, StoreError> {
-        from_item(item.0)
+        Ok(Whole {
+            head: from_item(item.0)?,
+            buckets: Vec::new(),
+        }
+        .into_versioned())
     }
 
     impl Clone for StoredProduct {

@@ -1,0 +1,272 @@
+//! A hot product's stock split into buckets, end to end over HTTP: one figure shown, every unit
+//! sold exactly once by concurrent checkouts (a line no single bucket fills drawn from several),
+//! `If-Match` holding only for the product as read, a cancel giving stock back, a new split and a
+//! delete leaving no bucket behind.
+
+use devkit::tokens::TokenSpec;
+use local::{Options, Running, Trust};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+const TABLE: &str = "stateless-shop";
+
+async fn start() -> Running {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    local::start(Options {
+        addr: "127.0.0.1:0".into(),
+        dynamodb_addr: "127.0.0.1:0".into(),
+        data_dir: std::env::temp_dir().join(format!("stateless-shop-buckets-{nanos}")),
+        memory: true,
+        table: TABLE.into(),
+        seed: false,
+        external_issuer: None,
+        cors: local::cors::Cors::default(),
+    })
+    .await
+    .expect("the local API starts")
+}
+
+fn bearer(api: &Running, spec: &TokenSpec) -> String {
+    match &api.trust {
+        Trust::Dev(issuer) => format!("Bearer {}", issuer.mint(spec)),
+        Trust::External { .. } => panic!("these tests run with the development issuer"),
+    }
+}
+
+fn etag(response: &reqwest::Response) -> String {
+    response.headers()["etag"]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// Puts `quantity` of `product` in the cart of `bearer`'s user and checks out; the status.
+async fn buy(http: &Client, base: &str, bearer: &str, product: &str, quantity: u32) -> StatusCode {
+    let cart = http
+        .put(format!("{base}/cart/items/{product}"))
+        .header("authorization", bearer)
+        .json(&json!({ "quantity": quantity }))
+        .send()
+        .await
+        .expect("PUT cart");
+    assert_eq!(cart.status(), StatusCode::OK);
+    http.post(format!("{base}/orders"))
+        .header("authorization", bearer)
+        .header("idempotency-key", uuid_like())
+        .send()
+        .await
+        .expect("POST orders")
+        .status()
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("bucket-test-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn product(http: &Client, base: &str, id: &str) -> (StatusCode, Value, String) {
+    let got = http
+        .get(format!("{base}/products/{id}"))
+        .send()
+        .await
+        .expect("GET");
+    let status = got.status();
+    let tag = if status == StatusCode::OK {
+        etag(&got)
+    } else {
+        String::new()
+    };
+    (status, got.json().await.unwrap_or_default(), tag)
+}
+
+#[tokio::test]
+async fn a_product_split_into_buckets_sells_every_unit_once() {
+    let api = start().await;
+    let http = Client::new();
+    let base = api.url.clone();
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
+    let put = |body: Value, if_match: Option<&str>| {
+        let mut request = http
+            .put(format!("{base}/products/drop"))
+            .header("authorization", &admin)
+            .json(&body);
+        if let Some(tag) = if_match {
+            request = request.header("if-match", tag);
+        }
+        request.send()
+    };
+
+    // 40 units over 8 buckets: one figure, and the split the admin asked for.
+    let created = put(
+        json!({"name": "Drop", "description": "", "price": 500, "stock": 40, "stock_buckets": 8}),
+        None,
+    )
+    .await
+    .expect("PUT");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created_tag = etag(&created);
+    let body: Value = created.json().await.expect("JSON");
+    assert_eq!(
+        (body["stock"].as_i64(), body["stock_buckets"].as_u64()),
+        (Some(40), Some(8))
+    );
+    let (status, shown, tag) = product(&http, &base, "drop").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (shown["stock"].as_i64(), shown["stock_buckets"].as_u64()),
+        (Some(40), Some(8))
+    );
+    assert_eq!(tag, created_tag, "a read tags the product as its write did");
+    let (spread, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "drop")
+        .await
+        .expect("scan");
+    assert_eq!(spread, 8);
+    assert_eq!(
+        held.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        (0..8).collect::<Vec<_>>()
+    );
+    assert_eq!(held.iter().map(|(_, s)| s).sum::<i64>(), 40);
+
+    // 12 shoppers at once, 3 each: 36 sold, from whichever buckets they drew.
+    let mut buyers = Vec::new();
+    for i in 0..12 {
+        let (http, base) = (http.clone(), base.clone());
+        let user = bearer(&api, &TokenSpec::user(&format!("shopper-{i}")));
+        buyers.push(tokio::spawn(async move {
+            buy(&http, &base, &user, "drop", 3).await
+        }));
+    }
+    for buyer in buyers {
+        assert_eq!(buyer.await.expect("joins"), StatusCode::CREATED);
+    }
+    let (_, shown, after_sales) = product(&http, &base, "drop").await;
+    assert_eq!(shown["stock"].as_i64(), Some(4));
+    assert_ne!(
+        after_sales, created_tag,
+        "a sale from any bucket changes the tag"
+    );
+
+    // The last 4, wherever the sales left them: a line no single bucket fills is drawn from several.
+    let last = bearer(&api, &TokenSpec::user("last-buyer"));
+    let (_, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "drop")
+        .await
+        .expect("scan");
+    assert!(held.iter().all(|(_, s)| *s >= 0), "{held:?}");
+    assert_eq!(
+        buy(&http, &base, &last, "drop", 4).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        product(&http, &base, "drop").await.1["stock"].as_i64(),
+        Some(0)
+    );
+    let sold_out = buy(&http, &base, &last, "drop", 1).await;
+    assert_eq!(sold_out, StatusCode::CONFLICT, "nothing left to sell");
+
+    // A cancel gives the units back.
+    let orders: Value = http
+        .get(format!("{base}/orders"))
+        .header("authorization", &last)
+        .send()
+        .await
+        .expect("GET orders")
+        .json()
+        .await
+        .expect("JSON");
+    let order_id = orders["items"][0]["id"]
+        .as_str()
+        .expect("an order")
+        .to_owned();
+    let cancelled = http
+        .post(format!("{base}/orders/{order_id}/cancel"))
+        .header("authorization", &last)
+        .send()
+        .await
+        .expect("POST cancel");
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let (_, shown, current) = product(&http, &base, "drop").await;
+    assert_eq!(shown["stock"].as_i64(), Some(4));
+
+    // If-Match holds only for the product as read: the tag from before the sales is stale.
+    let restock =
+        json!({"name": "Drop", "description": "", "price": 450, "stock": 10, "stock_buckets": 2});
+    let stale = put(restock.clone(), Some(&after_sales)).await.expect("PUT");
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    let resplit = put(restock, Some(&current)).await.expect("PUT");
+    assert_eq!(resplit.status(), StatusCode::OK);
+    let (_, shown, current) = product(&http, &base, "drop").await;
+    assert_eq!(
+        (shown["stock"].as_i64(), shown["stock_buckets"].as_u64()),
+        (Some(10), Some(2))
+    );
+    let (spread, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "drop")
+        .await
+        .expect("scan");
+    assert_eq!(
+        (spread, held),
+        (2, vec![(0, 5), (1, 5)]),
+        "the surplus buckets are gone"
+    );
+
+    // A put that leaves `stock_buckets` out keeps the split.
+    let kept = put(
+        json!({"name": "Drop", "description": "kept", "price": 450, "stock": 9}),
+        Some(&current),
+    )
+    .await
+    .expect("PUT");
+    assert_eq!(kept.status(), StatusCode::OK);
+    let current = etag(&kept);
+    assert_eq!(
+        kept.json::<Value>().await.expect("JSON")["stock_buckets"],
+        2
+    );
+
+    // A delete takes every bucket with the product.
+    let delete = |tag: String| {
+        http.delete(format!("{base}/products/drop"))
+            .header("authorization", &admin)
+            .header("if-match", tag)
+            .send()
+    };
+    assert_eq!(
+        delete(created_tag).await.expect("DELETE").status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    assert_eq!(
+        delete(current).await.expect("DELETE").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(product(&http, &base, "drop").await.0, StatusCode::NOT_FOUND);
+    let (spread, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "drop")
+        .await
+        .expect("scan");
+    assert_eq!((spread, held), (0, vec![]));
+}
+
+#[tokio::test]
+async fn a_bad_split_is_refused_with_the_field_named() {
+    let api = start().await;
+    let http = Client::new();
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
+    for bad in [json!(0), json!(17), json!("8")] {
+        let refused = http
+            .put(format!("{}/products/drop", api.url))
+            .header("authorization", &admin)
+            .json(&json!({"name": "Drop", "description": "", "price": 1, "stock": 1, "stock_buckets": bad}))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+        let problem: Value = refused.json().await.expect("JSON");
+        assert!(problem.to_string().contains("stock_buckets"), "{problem}");
+    }
+}

@@ -1,0 +1,99 @@
+//! A product's stock split into buckets, so that concurrent checkouts of one hot product spread
+//! over K items (each its own DynamoDB partition) instead of queueing on one.
+//!
+//! The rules, with no I/O:
+//! - an admin's stock figure is split evenly over the K buckets ([`split`]);
+//! - a checkout draws a line from one bucket picked at random among those not yet seen dry
+//!   ([`pick`]); a random pick spreads writers without any coordination between them;
+//! - a line that no single bucket can fill is drawn from several, fullest first ([`draw`]);
+//! - a cancel gives stock back to bucket 0 (the product item), which exists for as long as the
+//!   product does, so a cancel needs no read of the layout.
+//!
+//! The product shows one figure: the sum of its buckets.
+
+/// Most buckets one product's stock may be split into. A checkout line draws from at most this
+/// many (one stock update each), and an admin's write touches each one in one transaction.
+pub const MAX_STOCK_BUCKETS: u32 = 16;
+
+/// `total` split over `buckets` (at least one): even shares, the remainder one each to the first
+/// buckets, so the shares differ by at most one and sum to `total`.
+pub fn split(total: i64, buckets: u32) -> Vec<i64> {
+    let k = i64::from(buckets.max(1));
+    let (share, rest) = (total / k, total % k);
+    (0..k).map(|i| share + i64::from(i < rest)).collect()
+}
+
+/// A bucket of `buckets` picked at random (`random` is any random number) among those not in
+/// `dry`; `None` when every bucket has been seen dry.
+pub fn pick(buckets: u32, dry: &[usize], random: u64) -> Option<usize> {
+    let open: Vec<usize> = (0..buckets.max(1) as usize)
+        .filter(|b| !dry.contains(b))
+        .collect();
+    if open.is_empty() {
+        return None;
+    }
+    Some(open[(random % open.len() as u64) as usize])
+}
+
+/// How to draw `quantity` from buckets holding `stocks` now: fullest first, as few buckets as can
+/// fill it, as `(bucket, quantity)` pairs. `None` when all of them together hold too little.
+pub fn draw(stocks: &[i64], quantity: u32) -> Option<Vec<(usize, u32)>> {
+    let mut order: Vec<usize> = (0..stocks.len()).collect();
+    order.sort_by_key(|&b| std::cmp::Reverse(stocks[b]));
+    let mut left = i64::from(quantity);
+    let mut draws = Vec::new();
+    for b in order {
+        if left == 0 {
+            break;
+        }
+        let take = stocks[b].min(left);
+        if take > 0 {
+            // `take` is at most `quantity`, a u32.
+            draws.push((b, u32::try_from(take).ok()?));
+            left -= take;
+        }
+    }
+    (left == 0).then_some(draws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_is_even_and_sums_to_the_total() {
+        assert_eq!(split(10, 4), vec![3, 3, 2, 2]);
+        assert_eq!(split(3, 8), vec![1, 1, 1, 0, 0, 0, 0, 0]);
+        assert_eq!(split(0, 2), vec![0, 0]);
+        assert_eq!(split(7, 1), vec![7]);
+        for k in 1..=MAX_STOCK_BUCKETS {
+            let shares = split(1_000_000_007, k);
+            assert_eq!(shares.len(), k as usize);
+            assert_eq!(shares.iter().sum::<i64>(), 1_000_000_007);
+            let (min, max) = (shares.iter().min(), shares.iter().max());
+            assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1));
+        }
+    }
+
+    #[test]
+    fn pick_never_returns_a_dry_bucket_and_covers_the_rest() {
+        let mut seen = std::collections::HashSet::new();
+        for r in 0..64 {
+            let b = pick(8, &[1, 5], r).expect("six buckets are open");
+            assert!(b < 8 && b != 1 && b != 5);
+            seen.insert(b);
+        }
+        assert_eq!(seen.len(), 6);
+        assert_eq!(pick(2, &[0, 1], 3), None);
+        assert_eq!(pick(1, &[], 99), Some(0));
+    }
+
+    #[test]
+    fn draw_takes_the_fullest_buckets_first_and_refuses_too_little() {
+        assert_eq!(draw(&[2, 5, 1], 3), Some(vec![(1, 3)]));
+        assert_eq!(draw(&[2, 5, 1], 7), Some(vec![(1, 5), (0, 2)]));
+        assert_eq!(draw(&[2, 5, 1], 8), Some(vec![(1, 5), (0, 2), (2, 1)]));
+        assert_eq!(draw(&[2, 5, 1], 9), None);
+        assert_eq!(draw(&[0, -1, 0], 1), None);
+    }
+}
