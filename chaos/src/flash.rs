@@ -29,6 +29,7 @@ const HOT: &str = "product-00";
 /// What one sale measured, for the side-by-side table.
 struct Outcome {
     buckets: u32,
+    stock: i64,
     placed: usize,
     took: Duration,
     peak: usize,
@@ -51,30 +52,47 @@ impl Outcome {
 /// Runs one sale per stock split in `--sale-buckets`, each in a fresh world, then the table that
 /// sets them side by side; returns the number of violations over all of them.
 pub async fn run(args: &Args) -> Result<usize, BoxError> {
+    if let Some(bad) = args
+        .sale_buckets
+        .iter()
+        .find(|k| !(1..=MAX_STOCK_BUCKETS).contains(k))
+    {
+        return Err(format!(
+            "--sale-buckets {bad}: a product splits into 1 to {MAX_STOCK_BUCKETS} buckets"
+        )
+        .into());
+    }
     let mut outcomes = Vec::new();
     for &buckets in &args.sale_buckets {
-        if !(1..=MAX_STOCK_BUCKETS).contains(&buckets) {
-            return Err(format!(
-                "--sale-buckets {buckets}: a product splits into 1 to {MAX_STOCK_BUCKETS} buckets"
-            )
-            .into());
-        }
-        outcomes.push(sale(args, buckets).await?);
+        outcomes.push(sale(args, buckets, args.sale_stock).await?);
     }
     compare(args, &outcomes);
-    Ok(outcomes.iter().map(|o| o.violations).sum())
+    let mut violations: usize = outcomes.iter().map(|o| o.violations).sum();
+    if let (Some(&buckets), true) = (args.sale_buckets.last(), args.sellout_stock > 0) {
+        let sellout = sale(args, buckets, args.sellout_stock).await?;
+        println!(
+            "\n| sell-out: {HOT} split over {buckets}, stock {} | placed {} in {:.1} s, stock left {}, violations {} |",
+            sellout.stock,
+            sellout.placed,
+            sellout.took.as_secs_f64(),
+            sellout.left,
+            sellout.violations
+        );
+        violations += sellout.violations;
+    }
+    Ok(violations)
 }
 
-/// One sale of the hot product split over `buckets` items.
-async fn sale(args: &Args, buckets: u32) -> Result<Outcome, BoxError> {
+/// One sale of `stock` units of the hot product split over `buckets` items.
+async fn sale(args: &Args, buckets: u32, stock: i64) -> Result<Outcome, BoxError> {
     let limits = Limits::dynamodb(args.capacity_scale);
     let capacity = Arc::new(Capacity::new(limits));
     let mut sale = args.clone();
     sale.products = 6;
-    sale.stock = args.sale_stock;
+    sale.stock = stock;
+    sale.max_open_orders = Some(args.sale_open_orders);
     eprintln!(
-        "chaos: flash sale of {HOT} (stock {} in {buckets} bucket(s)), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
-        args.sale_stock,
+        "chaos: flash sale of {HOT} (stock {stock} in {buckets} bucket(s)), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
         args.buyers,
         args.browsers,
         args.instances,
@@ -84,7 +102,7 @@ async fn sale(args: &Args, buckets: u32) -> Result<Outcome, BoxError> {
         args.capacity_scale
     );
     let world = build_world(&sale, args.instances, Faults::NONE, Some(capacity.clone())).await?;
-    split_hot(&world, args.sale_stock, buckets).await?;
+    split_hot(&world, stock, buckets).await?;
     let recorder = Arc::new(Recorder::default());
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.sale_secs);
@@ -126,7 +144,7 @@ async fn sale(args: &Args, buckets: u32) -> Result<Outcome, BoxError> {
     let violations = checker::check(&records, &world.initial, &state, &faults);
     let left = state.stock.get(HOT).copied().unwrap_or_default();
     let outcome = report(
-        args, buckets, &world, &records, &faults, started, took, left, &capacity,
+        args, buckets, stock, &world, &records, &faults, started, took, left, &capacity,
     );
     println!("| violations | {} |", violations.len());
     for violation in violations.iter().take(50) {
@@ -194,6 +212,23 @@ fn compare(args: &Args, outcomes: &[Outcome]) {
             o.p50_p99.0,
             o.p50_p99.1,
             o.violations,
+        );
+    }
+    // The target the design is held to (the issue's, in docs/scale.md): printed, not enforced,
+    // since a loaded machine can miss a pace that the model allows.
+    if let Some(split) = outcomes
+        .iter()
+        .find(|o| o.buckets == 8 && base.buckets == 1)
+    {
+        let ratio = split.rate() / base.rate().max(0.001);
+        println!(
+            "\ntarget: 8 buckets ≥ 6× 1 bucket, at 0 violations: {ratio:.1}× with {} violation(s): {}",
+            split.violations + base.violations,
+            if ratio >= 6.0 && split.violations + base.violations == 0 {
+                "met"
+            } else {
+                "missed"
+            }
         );
     }
 }
@@ -307,6 +342,7 @@ impl Sale {
 fn report(
     args: &Args,
     buckets: u32,
+    stock: i64,
     world: &World,
     records: &[Record],
     faults: &[crate::proxy::Fault],
@@ -326,8 +362,8 @@ fn report(
     // K partitions.
     let predicted = f64::from(buckets) * 1000.0 * scale / 2.0;
     println!(
-        "\n| flash sale: {HOT}, stock {} in {buckets} bucket(s), {} buyers, {} browsers, {} instances per function | per-partition limits × {scale} |",
-        args.sale_stock, args.buyers, args.browsers, args.instances
+        "\n| flash sale: {HOT}, stock {stock} in {buckets} bucket(s), {} buyers, {} browsers, {} instances per function | per-partition limits × {scale} |",
+        args.buyers, args.browsers, args.instances
     );
     println!("|---|---|");
     println!(
@@ -405,6 +441,7 @@ fn report(
     );
     Outcome {
         buckets,
+        stock,
         placed,
         took,
         peak,

@@ -115,16 +115,29 @@ struct Args {
     /// Flash sale: shoppers browsing the catalog meanwhile.
     #[arg(long, default_value_t = 8)]
     browsers: usize,
-    /// Flash sale: the hot product's stock.
-    #[arg(long, default_value_t = 400)]
+    /// Flash sale: the hot product's stock in the sales compared side by side: enough that no
+    /// split sells out within the sale, so what is compared is each split's pace.
+    #[arg(long, default_value_t = 3000)]
     sale_stock: i64,
+    /// Flash sale: the stock of a last sale, split as the last of `--sale-buckets`, that sells
+    /// out, so the checker sees the buckets run dry (0: skip it).
+    #[arg(long, default_value_t = 300)]
+    sellout_stock: i64,
     /// Flash sale: seconds of the sale (it ends earlier when the stock is gone).
     #[arg(long, default_value_t = 40)]
     sale_secs: u64,
     /// Flash sale: how many stock buckets the hot product is split over, one sale per value, side
-    /// by side in one run (comma-separated).
+    /// by side in one run (comma-separated, each 1 to 16).
     #[arg(long, value_delimiter = ',', default_values_t = [1u32, 8])]
     sale_buckets: Vec<u32>,
+    /// Flash sale: each buyer's cap of open orders (`MAX_OPEN_ORDERS` of the functions). A buyer
+    /// stands for many shoppers buying one after another, so the per-user cap (default 10) would
+    /// end its part of the sale early.
+    #[arg(long, default_value_t = 1000)]
+    sale_open_orders: u32,
+    /// Set for the sale's world: `MAX_OPEN_ORDERS` of every function.
+    #[arg(skip)]
+    max_open_orders: Option<u32>,
     /// Flash sale: DynamoDB's per-partition limits (3,000 read and 1,000 write units a second)
     /// times this, so that this machine can reach them.
     #[arg(long, default_value_t = 0.02)]
@@ -248,6 +261,7 @@ async fn build_world(
         .iter()
         .map(|(k, p)| (k.clone(), p.endpoint()))
         .collect();
+    let max_open_orders = args.max_open_orders;
     let env_for: EnvFor = Arc::new(move |function, slot| {
         let endpoint = endpoints
             .get(&(function.to_owned(), slot))
@@ -263,6 +277,11 @@ async fn build_world(
             ("JWKS_URL", jwks_url.clone()),
         ]
         .into_iter()
+        .chain(
+            max_open_orders
+                .iter()
+                .map(|cap| ("MAX_OPEN_ORDERS", cap.to_string())),
+        )
         .chain(
             bundle
                 .iter()
