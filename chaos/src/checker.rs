@@ -262,8 +262,6 @@ fn orders_once(records: &[Record], state: &FinalState, v: &mut Vec<Violation>) {
     }
 }
 
-/// Initial stock = current stock + quantities of orders still placed (a cancelled order gave its
-/// stock back); stock is never negative, at the end or in any answer.
 /// A product split into K buckets has exactly buckets 0 to K-1, none below 0, and they sum to the
 /// stock the API shows: no unit was drawn from a bucket that should not exist, and none was lost
 /// between the items.
@@ -302,6 +300,8 @@ fn buckets_sound(state: &FinalState, v: &mut Vec<Violation>) {
     }
 }
 
+/// Initial stock = current stock + quantities of orders still placed (a cancelled order gave its
+/// stock back); stock is never negative, at the end or in any answer.
 fn stock_conserved(
     records: &[Record],
     initial: &BTreeMap<String, i64>,

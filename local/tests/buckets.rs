@@ -270,3 +270,84 @@ async fn a_bad_split_is_refused_with_the_field_named() {
         assert!(problem.to_string().contains("stock_buckets"), "{problem}");
     }
 }
+
+#[tokio::test]
+async fn a_line_no_bucket_fills_alone_is_drawn_from_several_and_a_tagless_admin_write_lands_mid_sale()
+ {
+    let api = start().await;
+    let http = Client::new();
+    let base = api.url.clone();
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
+    let put = |body: Value, if_match: &'static str| {
+        http.put(format!("{base}/products/thin"))
+            .header("authorization", &admin)
+            .header("if-match", if_match)
+            .json(&body)
+    };
+    // 16 buckets of one unit each: a line of 3 must be drawn from three of them.
+    let created = http
+        .put(format!("{base}/products/thin"))
+        .header("authorization", &admin)
+        .json(&json!({"name": "Thin", "description": "", "price": 10, "stock": 16, "stock_buckets": 16}))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let buyer = bearer(&api, &TokenSpec::user("buyer"));
+    assert_eq!(
+        buy(&http, &base, &buyer, "thin", 3).await,
+        StatusCode::CREATED
+    );
+    let (_, shown, _) = product(&http, &base, "thin").await;
+    assert_eq!(shown["stock"].as_i64(), Some(13));
+    let (_, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "thin")
+        .await
+        .expect("scan");
+    assert_eq!(held.iter().filter(|(_, s)| *s == 0).count(), 3, "{held:?}");
+
+    // Shoppers keep buying while an admin restocks and re-splits with `If-Match: *`: the admin's
+    // write lands (it checks the split, not every bucket's tag), and no bucket goes wrong.
+    let mut buyers = Vec::new();
+    for i in 0..6 {
+        let (http, base) = (http.clone(), base.clone());
+        let user = bearer(&api, &TokenSpec::user(&format!("rush-{i}")));
+        buyers.push(tokio::spawn(async move {
+            let mut placed = 0;
+            for _ in 0..4 {
+                if buy(&http, &base, &user, "thin", 1).await == StatusCode::CREATED {
+                    placed += 1;
+                }
+            }
+            placed
+        }));
+    }
+    let restocked = put(
+        json!({"name": "Thin", "description": "", "price": 10, "stock": 100, "stock_buckets": 4}),
+        "*",
+    )
+    .send()
+    .await
+    .expect("PUT");
+    assert_eq!(restocked.status(), StatusCode::OK);
+    let mut placed = 0;
+    for buyer in buyers {
+        placed += buyer.await.expect("joins");
+    }
+    let (_, shown, _) = product(&http, &base, "thin").await;
+    let stock = shown["stock"].as_i64().expect("a stock");
+    assert_eq!(shown["stock_buckets"], 4);
+    assert!(
+        (0..=100).contains(&stock) && stock >= 100 - placed,
+        "{stock} after {placed} sold"
+    );
+    let (spread, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "thin")
+        .await
+        .expect("scan");
+    assert_eq!(spread, 4);
+    assert_eq!(
+        held.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3]
+    );
+    assert!(held.iter().all(|(_, s)| *s >= 0), "{held:?}");
+    assert_eq!(held.iter().map(|(_, s)| s).sum::<i64>(), stock);
+}

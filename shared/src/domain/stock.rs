@@ -3,8 +3,11 @@
 //!
 //! The rules, with no I/O:
 //! - an admin's stock figure is split evenly over the K buckets ([`split`]);
-//! - a checkout draws a line from one bucket picked at random among those not yet seen dry
-//!   ([`pick`]); a random pick spreads writers without any coordination between them;
+//! - a checkout draws a line from one bucket picked at random ([`pick`]), without reading any:
+//!   a random pick spreads writers without any coordination between them;
+//! - when that bucket turns out short, the checkout reads every bucket once and draws again from
+//!   one picked at random among those that hold enough ([`choose`]); blind retries would spend the
+//!   buckets' write units, the scarcer ones, on failed conditions as the stock runs out;
 //! - a line that no single bucket can fill is drawn from several, fullest first ([`draw`]);
 //! - a cancel gives stock back to bucket 0 (the product item), which exists for as long as the
 //!   product does, so a cancel needs no read of the layout.
@@ -23,16 +26,24 @@ pub fn split(total: i64, buckets: u32) -> Vec<i64> {
     (0..k).map(|i| share + i64::from(i < rest)).collect()
 }
 
-/// A bucket of `buckets` picked at random (`random` is any random number) among those not in
-/// `dry`; `None` when every bucket has been seen dry.
-pub fn pick(buckets: u32, dry: &[usize], random: u64) -> Option<usize> {
-    let open: Vec<usize> = (0..buckets.max(1) as usize)
-        .filter(|b| !dry.contains(b))
+/// One of `buckets` buckets, picked at random (`random` is any random number).
+pub fn pick(buckets: u32, random: u64) -> usize {
+    (random % u64::from(buckets.max(1))) as usize
+}
+
+/// How to draw `quantity` from buckets holding `stocks`: from one bucket picked at random among
+/// those that hold enough, else as [`draw`] does. `None` when all of them hold too little.
+pub fn choose(stocks: &[i64], quantity: u32, random: u64) -> Option<Vec<(usize, u32)>> {
+    let enough: Vec<usize> = (0..stocks.len())
+        .filter(|&b| stocks[b] >= i64::from(quantity))
         .collect();
-    if open.is_empty() {
-        return None;
+    if enough.is_empty() {
+        return draw(stocks, quantity);
     }
-    Some(open[(random % open.len() as u64) as usize])
+    Some(vec![(
+        enough[(random % enough.len() as u64) as usize],
+        quantity,
+    )])
 }
 
 /// How to draw `quantity` from buckets holding `stocks` now: fullest first, as few buckets as can
@@ -76,16 +87,27 @@ mod tests {
     }
 
     #[test]
-    fn pick_never_returns_a_dry_bucket_and_covers_the_rest() {
-        let mut seen = std::collections::HashSet::new();
-        for r in 0..64 {
-            let b = pick(8, &[1, 5], r).expect("six buckets are open");
-            assert!(b < 8 && b != 1 && b != 5);
-            seen.insert(b);
-        }
-        assert_eq!(seen.len(), 6);
-        assert_eq!(pick(2, &[0, 1], 3), None);
-        assert_eq!(pick(1, &[], 99), Some(0));
+    fn pick_covers_every_bucket_and_only_those() {
+        let seen: std::collections::HashSet<usize> = (0..64).map(|r| pick(8, r)).collect();
+        assert_eq!(seen.len(), 8);
+        assert!(seen.iter().all(|&b| b < 8));
+        assert_eq!(pick(1, 99), 0);
+        assert_eq!(pick(0, 99), 0, "no split is one bucket");
+    }
+
+    #[test]
+    fn choose_picks_among_the_buckets_that_hold_enough() {
+        let stocks = [0, 4, 1, 7, 2];
+        let seen: std::collections::HashSet<usize> = (0..64)
+            .filter_map(|r| choose(&stocks, 3, r))
+            .map(|from| {
+                assert_eq!(from.len(), 1);
+                from[0].0
+            })
+            .collect();
+        assert_eq!(seen, [1, 3].into_iter().collect());
+        assert_eq!(choose(&stocks, 8, 0), Some(vec![(3, 7), (1, 1)]));
+        assert_eq!(choose(&stocks, 15, 0), None);
     }
 
     #[test]

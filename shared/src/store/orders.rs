@@ -289,7 +289,7 @@ impl Checkout for DynamoStore {
             }
             let mut rejected = Vec::new();
             let mut again = Vec::new();
-            for (j, &(line_at, bucket)) in draws.index.iter().enumerate() {
+            for (j, &(line_at, _)) in draws.index.iter().enumerate() {
                 if !failed(j) {
                     continue;
                 }
@@ -300,7 +300,8 @@ impl Checkout for DynamoStore {
                     .map(serde_dynamo::from_item::<_, HeldStock>)
                     .transpose()
                     .map_err(StoreError::corrupt)?;
-                if draws.spread[line_at] == 1 {
+                let now_split = current.as_ref().is_some_and(|held| held.stock_buckets > 1);
+                if draws.spread[line_at] == 1 && !now_split {
                     // One item holds all the stock: the product as it was when its condition
                     // failed (DynamoDB returns it), judged by the same rule checkout planned with.
                     let current = reasons[j]
@@ -331,10 +332,9 @@ impl Checkout for DynamoStore {
                             reason: LineReason::PriceChanged { price: held.price },
                         });
                     }
-                    // This bucket is short: another, if any is not known to be.
-                    Some(_) => again.push((line_at, Some(bucket))),
-                    // No such bucket: the product is gone, or an admin split it anew.
-                    None => again.push((line_at, None)),
+                    // This bucket is short, or (no item) the product is gone or an admin split
+                    // it anew: read the buckets and draw again.
+                    Some(_) | None => again.push(line_at),
                 }
             }
             if rejected.is_empty() && again.is_empty() {
@@ -349,9 +349,9 @@ impl Checkout for DynamoStore {
                     format!("checkout transaction cancelled: {codes:?}").into(),
                 ));
             }
-            again.dedup_by_key(|(line_at, _)| *line_at);
-            for (line_at, dry) in again {
-                if let Some(rejection) = self.redraw(&mut draws, order, line_at, dry).await? {
+            again.dedup();
+            for line_at in again {
+                if let Some(rejection) = self.redraw(&mut draws, order, line_at).await? {
                     rejected.push(rejection);
                 }
             }
@@ -360,35 +360,38 @@ impl Checkout for DynamoStore {
             }
         }
         Err(StoreError::Unavailable(
-            "the product's stock buckets kept running dry under concurrent checkouts".into(),
+            "the product's stock buckets kept running dry under concurrent checkouts; retry".into(),
         ))
     }
 }
 
 /// Most actions DynamoDB takes in one transaction.
 const MAX_TRANSACTION_ACTIONS: usize = 100;
-/// Rounds of drawing a checkout's lines from other stock buckets after one ran dry.
+/// Rounds of drawing a checkout's lines again after a bucket turned out short.
 const DRAW_ROUNDS: usize = 12;
 
-/// The stock and price of the item a failed stock update was conditioned on.
+/// The price and split of the item a failed stock update was conditioned on (a bucket item
+/// carries no split: it is never the product's only one).
 #[derive(Deserialize)]
 struct HeldStock {
     price: i64,
+    #[serde(default)]
+    stock_buckets: u32,
 }
 
 /// Where each line of a checkout takes its stock from: `(bucket, quantity)` per line.
 struct Draws {
     /// How many buckets each line's product is split over, as last known.
     spread: Vec<u32>,
-    /// Buckets of each line seen short since the last full read.
-    dry: Vec<Vec<usize>>,
     from: Vec<Vec<(usize, u32)>>,
     /// For each stock update sent, the line and the bucket it is for.
     index: Vec<(usize, usize)>,
+    /// How many times each line was drawn again.
+    redrawn: Vec<u32>,
 }
 
 impl Draws {
-    /// One bucket per line, picked at random.
+    /// One bucket per line, picked at random, without a read.
     fn new(order: &Order, buckets: &HashMap<ProductId, u32>) -> Self {
         let spread: Vec<u32> = order
             .items
@@ -399,10 +402,10 @@ impl Draws {
             .items
             .iter()
             .zip(&spread)
-            .map(|(l, &k)| vec![(stock::pick(k, &[], random()).unwrap_or(0), l.quantity.get())])
+            .map(|(l, &k)| vec![(stock::pick(k, random()), l.quantity.get())])
             .collect();
         Self {
-            dry: vec![Vec::new(); spread.len()],
+            redrawn: vec![0; spread.len()],
             spread,
             from,
             index: Vec::new(),
@@ -434,47 +437,56 @@ impl Draws {
 }
 
 impl DynamoStore {
-    /// Draws line `line_at` again after its bucket `dry` was short (or, `None`, missing): from
-    /// another bucket picked at random while some are not known short, else from a fresh read of
-    /// every bucket, fullest first. The line's rejection when the product is gone or all of its
-    /// buckets together hold too little.
+    /// Draws line `line_at` again after a bucket it drew from was short or gone: reads every
+    /// bucket (the first time eventually consistent, for half the units: the transaction
+    /// re-checks; after that consistently, so a stale read cannot repeat) and draws from one that
+    /// holds enough, else from several. The line's rejection when the product is gone or all of its
+    /// buckets together hold too little, by a consistent read, so a refusal is never on a stale
+    /// figure.
     async fn redraw(
         &self,
         draws: &mut Draws,
         order: &Order,
         line_at: usize,
-        dry: Option<usize>,
     ) -> Result<Option<LineRejection>, StoreError> {
         let line = &order.items[line_at];
         let quantity = line.quantity.get();
-        let single = draws.from[line_at].len() == 1;
-        if let (Some(bucket), true) = (dry, single) {
-            draws.dry[line_at].push(bucket);
-            if let Some(next) = stock::pick(draws.spread[line_at], &draws.dry[line_at], random()) {
-                draws.from[line_at] = vec![(next, quantity)];
-                return Ok(None);
-            }
+        let first = draws.redrawn[line_at] == 0;
+        draws.redrawn[line_at] += 1;
+        let mut whole = if first {
+            self.read_stocks(&line.product_id, draws.spread[line_at])
+                .await?
+        } else {
+            self.read_whole(&line.product_id).await?
+        };
+        let mut from = whole
+            .as_ref()
+            .and_then(|w| stock::choose(&w.stocks(), quantity, random()));
+        if from.is_none() && first {
+            whole = self.read_whole(&line.product_id).await?;
+            from = whole
+                .as_ref()
+                .and_then(|w| stock::choose(&w.stocks(), quantity, random()));
         }
-        let rejection = |reason| {
-            Some(LineRejection {
+        let Some(whole) = whole else {
+            return Ok(Some(LineRejection {
                 product_id: line.product_id.clone(),
                 requested: line.quantity,
-                reason,
-            })
+                reason: LineReason::Missing,
+            }));
         };
-        let Some(whole) = self.read_whole(&line.product_id).await? else {
-            return Ok(rejection(LineReason::Missing));
-        };
-        let stocks = whole.stocks();
         draws.spread[line_at] = whole.spread();
-        draws.dry[line_at].clear();
-        match stock::draw(&stocks, quantity) {
+        match from {
             Some(from) => {
                 draws.from[line_at] = from;
                 Ok(None)
             }
-            None => Ok(rejection(LineReason::Short {
-                available: stocks.iter().sum(),
+            None => Ok(Some(LineRejection {
+                product_id: line.product_id.clone(),
+                requested: line.quantity,
+                reason: LineReason::Short {
+                    available: whole.stocks().iter().sum(),
+                },
             })),
         }
     }

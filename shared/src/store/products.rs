@@ -7,7 +7,7 @@
 //! sums the buckets and tags the product with a digest of every item's tag; every admin write
 //! touches them all in one transaction (`domain::stock` holds the rules).
 
-use super::batch::{BATCH_GET_MAX, batch_get};
+use super::batch::{BATCH_GET_MAX, batch_get, batch_get_as};
 use super::client::DynamoStore;
 use super::error::StoreError;
 use super::expr::{build, condition_for, n, s};
@@ -18,16 +18,16 @@ use super::ops::{
 };
 use super::page::{page_fetch, page_of};
 use super::schema::{GSI1PK, LISTING_INDEX};
-use super::txn::Sent;
+use super::txn::{Sent, code};
 use crate::domain::{
-    Currency, EntityTag, Precondition, Product, ProductDraft, ProductId, Versioned, now_rfc3339,
-    stock,
+    Currency, EntityTag, MAX_STOCK_BUCKETS, Precondition, Product, ProductDraft, ProductId,
+    Versioned, now_rfc3339, stock,
 };
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Delete, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -107,7 +107,7 @@ pub(super) struct Whole {
 impl Whole {
     /// How many buckets the stock is split over.
     pub(super) fn spread(&self) -> u32 {
-        self.head.product.stock_buckets.max(1)
+        self.head.product.stock_buckets.clamp(1, MAX_STOCK_BUCKETS)
     }
 
     /// Each bucket's stock, bucket 0 first.
@@ -169,8 +169,10 @@ impl DynamoStore {
     /// buckets) when any of them is split, none otherwise.
     async fn wholes(&self, heads: Vec<Stored>) -> Result<Vec<Whole>, StoreError> {
         let mut wanted = Vec::new();
-        for head in heads.iter().filter(|h| h.product.stock_buckets > 1) {
-            for b in 1..head.product.stock_buckets as usize {
+        let spread =
+            |head: &Stored| head.product.stock_buckets.clamp(1, MAX_STOCK_BUCKETS) as usize;
+        for head in &heads {
+            for b in 1..spread(head) {
                 wanted.push(keys::stock_bucket(&head.product.id, b));
             }
         }
@@ -185,7 +187,7 @@ impl DynamoStore {
         Ok(heads
             .into_iter()
             .map(|head| {
-                let buckets = (1..head.product.stock_buckets.max(1) as usize)
+                let buckets = (1..spread(&head))
                     .map(|b| found.remove(&keys::stock_bucket(&head.product.id, b).pk))
                     .collect();
                 Whole { head, buckets }
@@ -211,6 +213,41 @@ impl DynamoStore {
             return Ok(None);
         };
         Ok(self.wholes(vec![from_item(item)?]).await?.pop())
+    }
+
+    /// Every bucket of a product split over `spread` (as last known), in one eventually
+    /// consistent `BatchGetItem`: what a checkout reads to draw again after a bucket was short.
+    /// Read consistently, in two calls, when the split changed since.
+    pub(super) async fn read_stocks(
+        &self,
+        id: &ProductId,
+        spread: u32,
+    ) -> Result<Option<Whole>, StoreError> {
+        let keys = (0..spread.max(1) as usize)
+            .map(|b| keys::stock_holder(id, b).item())
+            .collect::<Result<Vec<_>, _>>()?;
+        let head_pk = keys::product(id).pk;
+        let mut head = None;
+        let mut found: HashMap<String, Bucket> = HashMap::new();
+        for item in batch_get_as(self, keys, false).await? {
+            let pk = item.get("PK").and_then(|v| v.as_s().ok()).cloned();
+            if pk.as_deref() == Some(head_pk.as_str()) {
+                head = Some(from_item(item)?);
+            } else {
+                let bucket: Bucket = serde_dynamo::from_item(item).map_err(StoreError::corrupt)?;
+                found.insert(bucket.pk.clone(), bucket);
+            }
+        }
+        let Some(head) = head else {
+            return Ok(None);
+        };
+        if head.product.stock_buckets.max(1) != spread.max(1) {
+            return self.read_whole(id).await;
+        }
+        let buckets = (1..spread.max(1) as usize)
+            .map(|b| found.remove(&keys::stock_bucket(id, b).pk))
+            .collect();
+        Ok(Some(Whole { head, buckets }))
     }
 
     /// Several products, buckets included, in no particular order.
@@ -381,12 +418,7 @@ impl DynamoStore {
             }
             Err(err) => match err.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                    let split = e
-                        .item()
-                        .and_then(|item| item.get("stock_buckets"))
-                        .and_then(|v| v.as_n().ok())
-                        .is_some_and(|k| k != "1");
-                    Ok(Err(if split {
+                    Ok(Err(if e.item().is_some_and(split) {
                         Single::Spread
                     } else {
                         Single::PreconditionFailed
@@ -418,11 +450,21 @@ impl DynamoStore {
             let head_tag = EntityTag::mint();
             let (update, mut names, mut values) =
                 set_all(call.fields(shares[0], spread, &now, &head_tag)?);
+            let tagged = depends_on_tags(precondition);
             let head_condition = match &current {
-                Some(whole) => {
+                Some(whole) if tagged => {
                     names.insert("#etag".into(), "etag".into());
                     values.insert(":old".into(), s(whole.head.etag.clone()));
                     "#etag = :old"
+                }
+                Some(_) => {
+                    names.insert("#spread".into(), "stock_buckets".into());
+                    values.insert(":spread".into(), n(old_spread));
+                    if old_spread == 1 {
+                        "attribute_exists(PK) AND (attribute_not_exists(#spread) OR #spread = :spread)"
+                    } else {
+                        "#spread = :spread"
+                    }
                 }
                 None => "attribute_not_exists(PK)",
             };
@@ -462,12 +504,15 @@ impl DynamoStore {
                 let mut put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(to_item(&bucket)?));
+                // With an `If-Match` tag, each bucket must be as read (the tag covers them all).
+                // Otherwise only the product item's split is checked, and the buckets are
+                // written whatever checkouts did to them since: the admin sets the stock.
                 put = match old(b) {
-                    Some(o) => put
+                    Some(o) if tagged => put
                         .condition_expression("#etag = :old")
                         .expression_attribute_names("#etag", "etag")
                         .expression_attribute_values(":old", s(o.etag.clone())),
-                    None => put.condition_expression("attribute_not_exists(PK)"),
+                    _ => put,
                 };
                 items.push(
                     TransactWriteItem::builder()
@@ -477,24 +522,19 @@ impl DynamoStore {
                 tags.push(tag);
             }
             for b in spread as usize..old_spread as usize {
-                let Some(o) = old(b) else { continue };
-                items.push(
-                    TransactWriteItem::builder()
-                        .delete(build(
-                            Delete::builder()
-                                .table_name(&self.table)
-                                .set_key(Some(keys::stock_bucket(call.id, b).item()?))
-                                .condition_expression("#etag = :old")
-                                .expression_attribute_names("#etag", "etag")
-                                .expression_attribute_values(":old", s(o.etag.clone()))
-                                .build(),
-                        )?)
-                        .build(),
-                );
+                let tag = old(b).filter(|_| tagged).map(|o| o.etag.as_str());
+                items.push(delete_item(
+                    &self.table,
+                    keys::stock_bucket(call.id, b),
+                    tag,
+                )?);
             }
             match self.transact(items).await? {
                 Sent::Ok => {}
-                Sent::Cancelled(_) => continue,
+                Sent::Cancelled(reasons) => {
+                    changed_since_read(&reasons)?;
+                    continue;
+                }
                 Sent::InProgress => {
                     return Err(StoreError::Unavailable(
                         "an earlier attempt of this product write is still running".into(),
@@ -533,6 +573,54 @@ impl DynamoStore {
         }
         Err(StoreError::Unavailable(
             "the product kept changing while its stock buckets were written".into(),
+        ))
+    }
+}
+
+/// Whether a product item (as DynamoDB returned it) has its stock split into buckets.
+fn split(item: &Item) -> bool {
+    item.get("stock_buckets")
+        .and_then(|v| v.as_n().ok())
+        .is_some_and(|k| k != "1")
+}
+
+/// Whether the precondition compares entity tags (then every item must be as read), rather than
+/// only asking whether the product exists.
+fn depends_on_tags(precondition: &Precondition) -> bool {
+    matches!(
+        precondition,
+        Precondition::MatchesAny(_) | Precondition::MatchesNone(_)
+    )
+}
+
+/// A delete inside a transaction, conditioned on the item's tag when `etag` is given.
+fn delete_item(table: &str, key: Key, etag: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+    let mut delete = Delete::builder()
+        .table_name(table)
+        .set_key(Some(key.item()?));
+    if let Some(etag) = etag {
+        delete = delete
+            .condition_expression("#etag = :old")
+            .expression_attribute_names("#etag", "etag")
+            .expression_attribute_values(":old", s(etag));
+    }
+    Ok(TransactWriteItem::builder()
+        .delete(build(delete.build())?)
+        .build())
+}
+
+/// `Ok` when a cancelled admin transaction failed only on its conditions (something changed since
+/// the read: read again); the error naming the codes otherwise.
+fn changed_since_read(reasons: &[CancellationReason]) -> Result<(), StoreError> {
+    let codes: Vec<&str> = reasons.iter().map(code).collect();
+    if codes
+        .iter()
+        .all(|c| matches!(*c, "None" | "ConditionalCheckFailed"))
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Internal(
+            format!("product transaction cancelled: {codes:?}").into(),
         ))
     }
 }
@@ -583,28 +671,44 @@ impl DynamoStore {
             if !precondition.holds(Some(&current.etag())) {
                 return Err(StoreError::PreconditionFailed);
             }
-            let delete = |key: Key, etag: &str| -> Result<TransactWriteItem, StoreError> {
-                Ok(TransactWriteItem::builder()
-                    .delete(build(
-                        Delete::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(key.item()?))
-                            .condition_expression("#etag = :old")
-                            .expression_attribute_names("#etag", "etag")
-                            .expression_attribute_values(":old", s(etag))
-                            .build(),
-                    )?)
-                    .build())
-            };
-            let mut items = vec![delete(keys::product(id), &current.head.etag)?];
+            let tagged = depends_on_tags(precondition);
+            let mut items = Vec::with_capacity(current.buckets.len() + 1);
+            if tagged {
+                items.push(delete_item(
+                    &self.table,
+                    keys::product(id),
+                    Some(&current.head.etag),
+                )?);
+            } else {
+                // Only the split is checked: the buckets deleted are the ones it names.
+                items.push(
+                    TransactWriteItem::builder()
+                        .delete(build(
+                            Delete::builder()
+                                .table_name(&self.table)
+                                .set_key(Some(keys::product(id).item()?))
+                                .condition_expression("#spread = :spread")
+                                .expression_attribute_names("#spread", "stock_buckets")
+                                .expression_attribute_values(":spread", n(current.spread()))
+                                .build(),
+                        )?)
+                        .build(),
+                );
+            }
             for (i, bucket) in current.buckets.iter().enumerate() {
-                if let Some(bucket) = bucket {
-                    items.push(delete(keys::stock_bucket(id, i + 1), &bucket.etag)?);
-                }
+                let tag = bucket.as_ref().filter(|_| tagged).map(|b| b.etag.as_str());
+                items.push(delete_item(
+                    &self.table,
+                    keys::stock_bucket(id, i + 1),
+                    tag,
+                )?);
             }
             match self.transact(items).await? {
                 Sent::Ok => return Ok(()),
-                Sent::Cancelled(_) => continue,
+                Sent::Cancelled(reasons) => {
+                    changed_since_read(&reasons)?;
+                    continue;
+                }
                 Sent::InProgress => {
                     return Err(StoreError::Unavailable(
                         "an earlier attempt of this delete is still running".into(),
@@ -655,11 +759,9 @@ impl DeleteProduct for DynamoStore {
             Some(DeleteItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
             _ => return Err(StoreError::from_sdk(err)),
         };
-        match current.map(from_item).transpose()? {
+        match current {
             None => Err(StoreError::NotFound),
-            Some(stored) if stored.product.stock_buckets > 1 => {
-                self.delete_spread(id, precondition).await
-            }
+            Some(item) if split(&item) => self.delete_spread(id, precondition).await,
             Some(_) => Err(StoreError::PreconditionFailed),
         }
     }
@@ -670,7 +772,7 @@ impl GetProducts for DynamoStore {
         &self,
         ids: &[ProductId],
     ) -> Result<HashMap<ProductId, Product>, StoreError> {
-        Ok(self
+        let found: HashMap<ProductId, Product> = self
             .read_wholes(ids)
             .await?
             .into_iter()
@@ -678,7 +780,34 @@ impl GetProducts for DynamoStore {
                 let p = w.into_versioned().value;
                 (p.id.clone(), p)
             })
-            .collect())
+            .collect();
+        // A fresh read is the best copy there is: the hot cache takes it.
+        self.remember(ids, &found);
+        Ok(found)
+    }
+}
+
+impl DynamoStore {
+    /// Keeps this instance's copy of the split products among `ids` as `fresh` shows them (read
+    /// just now), and forgets the others.
+    fn remember(&self, ids: &[ProductId], fresh: &HashMap<ProductId, Product>) {
+        let now = Instant::now();
+        let mut hot = self.hot.lock().unwrap_or_else(PoisonError::into_inner);
+        if hot.len() >= HOT_MAX {
+            hot.retain(|_, (at, _)| now.duration_since(*at) < HOT_FOR);
+        }
+        for id in ids {
+            match fresh.get(id) {
+                // Only a split product: it is the hot one, and every other keeps the read-your-
+                // writes answers of a consistent read.
+                Some(p) if p.stock_buckets > 1 && hot.len() < HOT_MAX => {
+                    hot.insert(id.clone(), (now, p.clone()));
+                }
+                _ => {
+                    hot.remove(id);
+                }
+            }
+        }
     }
 }
 
@@ -704,25 +833,7 @@ impl ShopProducts for DynamoStore {
         if unknown.is_empty() {
             return Ok(found);
         }
-        let fresh = self.get_products(&unknown).await?;
-        let mut hot = self.hot.lock().unwrap_or_else(PoisonError::into_inner);
-        if hot.len() >= HOT_MAX {
-            hot.retain(|_, (at, _)| now.duration_since(*at) < HOT_FOR);
-        }
-        for id in &unknown {
-            match fresh.get(id) {
-                // Only a split product: it is the hot one, and every other keeps the read-your-
-                // writes answers of a consistent read.
-                Some(p) if p.stock_buckets > 1 && hot.len() < HOT_MAX => {
-                    hot.insert(id.clone(), (now, p.clone()));
-                }
-                _ => {
-                    hot.remove(id);
-                }
-            }
-        }
-        drop(hot);
-        found.extend(fresh);
+        found.extend(self.get_products(&unknown).await?);
         Ok(found)
     }
 }
