@@ -6,7 +6,8 @@
 //!
 //! 1. [`domain`]: the shop's vocabulary and rules, no I/O: validated newtypes (`ProductId`,
 //!    `OrderId`, `Quantity`, `UserId`, `IdempotencyKey`, `EntityTag`, …), `Product`, `Cart`,
-//!    `Order`, and `domain::checkout` (pricing, stock, the expected total).
+//!    `Order`, `domain::checkout` (pricing, stock, the expected total) and `domain::stock` (a hot
+//!    product's stock split into buckets).
 //!    [`chain`]: the error cause chain on one line (std only).
 //! 2. [`config`]: every setting, read once at start-up. [`cursor`]: opaque, tamper-evident
 //!    paging cursors. [`store`]: the single-table DynamoDB design, one narrow trait per operation,

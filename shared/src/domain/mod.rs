@@ -5,7 +5,8 @@
 //! to hold a [`ProductId`] or a [`ProductDraft`] is to have had it checked.
 //!
 //! This file holds the catalog's types and what every resource shares (field errors, entity tags,
-//! preconditions, timestamps); [`cart`] and [`order`] hold the shopping side.
+//! preconditions, timestamps); [`cart`] and [`order`] hold the shopping side, [`checkout`] and
+//! [`stock`] its rules.
 
 pub mod cart;
 pub mod checkout;

@@ -16,7 +16,8 @@ use crate::domain::{
     OrderStatus, Product, ProductId, UserId, now_rfc3339, stock,
 };
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, CancellationReason, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -294,22 +295,12 @@ impl Checkout for DynamoStore {
                     continue;
                 }
                 let line = &order.items[line_at];
-                let current = reasons[j]
-                    .item()
-                    .cloned()
-                    .map(serde_dynamo::from_item::<_, HeldStock>)
-                    .transpose()
-                    .map_err(StoreError::corrupt)?;
+                let current: Option<HeldStock> = returned(&reasons[j])?;
                 let now_split = current.as_ref().is_some_and(|held| held.stock_buckets > 1);
                 if draws.spread[line_at] == 1 && !now_split {
                     // One item holds all the stock: the product as it was when its condition
                     // failed (DynamoDB returns it), judged by the same rule checkout planned with.
-                    let current = reasons[j]
-                        .item()
-                        .cloned()
-                        .map(serde_dynamo::from_item::<_, Product>)
-                        .transpose()
-                        .map_err(StoreError::corrupt)?;
+                    let current: Option<Product> = returned(&reasons[j])?;
                     // The condition failed, so the line is rejected whatever the rule says: a
                     // product that passes it now changed back in between (then its price is what
                     // to look at).
@@ -363,6 +354,18 @@ impl Checkout for DynamoStore {
             "the product's stock buckets kept running dry under concurrent checkouts; retry".into(),
         ))
     }
+}
+
+/// The item DynamoDB returned with a failed condition (if any), as `T`.
+fn returned<T: serde::de::DeserializeOwned>(
+    reason: &CancellationReason,
+) -> Result<Option<T>, StoreError> {
+    reason
+        .item()
+        .cloned()
+        .map(serde_dynamo::from_item::<_, T>)
+        .transpose()
+        .map_err(StoreError::corrupt)
 }
 
 /// Most actions DynamoDB takes in one transaction.

@@ -26,8 +26,8 @@ use crate::domain::{
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, Delete, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -529,17 +529,8 @@ impl DynamoStore {
                     tag,
                 )?);
             }
-            match self.transact(items).await? {
-                Sent::Ok => {}
-                Sent::Cancelled(reasons) => {
-                    changed_since_read(&reasons)?;
-                    continue;
-                }
-                Sent::InProgress => {
-                    return Err(StoreError::Unavailable(
-                        "an earlier attempt of this product write is still running".into(),
-                    ));
-                }
+            if !self.admin_transact(items).await? {
+                continue;
             }
             let version = current.as_ref().map_or(0, |w| w.head.product.version) + 1;
             let etag = if spread > 1 {
@@ -609,19 +600,31 @@ fn delete_item(table: &str, key: Key, etag: Option<&str>) -> Result<TransactWrit
         .build())
 }
 
-/// `Ok` when a cancelled admin transaction failed only on its conditions (something changed since
-/// the read: read again); the error naming the codes otherwise.
-fn changed_since_read(reasons: &[CancellationReason]) -> Result<(), StoreError> {
-    let codes: Vec<&str> = reasons.iter().map(code).collect();
-    if codes
-        .iter()
-        .all(|c| matches!(*c, "None" | "ConditionalCheckFailed"))
-    {
-        Ok(())
-    } else {
-        Err(StoreError::Internal(
-            format!("product transaction cancelled: {codes:?}").into(),
-        ))
+impl DynamoStore {
+    /// Sends an admin's transaction over a product and its buckets: `true` once committed, `false`
+    /// when it failed only on its conditions (something changed since the read: read again), the
+    /// error otherwise.
+    async fn admin_transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        let reasons = match self.transact(items).await? {
+            Sent::Ok => return Ok(true),
+            Sent::Cancelled(reasons) => reasons,
+            Sent::InProgress => {
+                return Err(StoreError::Unavailable(
+                    "an earlier attempt of this product write is still running".into(),
+                ));
+            }
+        };
+        let codes: Vec<&str> = reasons.iter().map(code).collect();
+        if codes
+            .iter()
+            .all(|c| matches!(*c, "None" | "ConditionalCheckFailed"))
+        {
+            Ok(false)
+        } else {
+            Err(StoreError::Internal(
+                format!("product transaction cancelled: {codes:?}").into(),
+            ))
+        }
     }
 }
 
@@ -703,17 +706,8 @@ impl DynamoStore {
                     tag,
                 )?);
             }
-            match self.transact(items).await? {
-                Sent::Ok => return Ok(()),
-                Sent::Cancelled(reasons) => {
-                    changed_since_read(&reasons)?;
-                    continue;
-                }
-                Sent::InProgress => {
-                    return Err(StoreError::Unavailable(
-                        "an earlier attempt of this delete is still running".into(),
-                    ));
-                }
+            if self.admin_transact(items).await? {
+                return Ok(());
             }
         }
         Err(StoreError::Unavailable(
