@@ -351,3 +351,54 @@ async fn a_line_no_bucket_fills_alone_is_drawn_from_several_and_a_tagless_admin_
     assert!(held.iter().all(|(_, s)| *s >= 0), "{held:?}");
     assert_eq!(held.iter().map(|(_, s)| s).sum::<i64>(), stock);
 }
+
+#[tokio::test]
+async fn lines_spread_past_one_transaction_are_refused_with_what_one_bucket_holds() {
+    let api = start().await;
+    let http = Client::new();
+    let base = api.url.clone();
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
+    let buyer = bearer(&api, &TokenSpec::user("bulk-buyer"));
+    // Seven products of 16 units in 16 buckets: each line of 16 needs all 16 buckets, 112 stock
+    // updates in all, past the 100 actions of one transaction.
+    for i in 0..7 {
+        let created = http
+            .put(format!("{base}/products/bulk-{i}"))
+            .header("authorization", &admin)
+            .json(&json!({"name": "Bulk", "description": "", "price": 1, "stock": 16, "stock_buckets": 16}))
+            .send()
+            .await
+            .expect("PUT");
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let added = http
+            .put(format!("{base}/cart/items/bulk-{i}"))
+            .header("authorization", &buyer)
+            .json(&json!({"quantity": 16}))
+            .send()
+            .await
+            .expect("PUT cart");
+        assert_eq!(added.status(), StatusCode::OK);
+    }
+    let refused = http
+        .post(format!("{base}/orders"))
+        .header("authorization", &buyer)
+        .header("idempotency-key", "bulk-1")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let problem: Value = refused.json().await.expect("JSON");
+    assert!(
+        problem["type"]
+            .as_str()
+            .is_some_and(|t| t.ends_with(":insufficient-stock")),
+        "{problem}"
+    );
+    let lines = problem["products"].as_array().expect("the lines");
+    assert_eq!(lines.len(), 7, "{problem}");
+    assert!(lines.iter().all(|l| l["available"] == 1), "{problem}");
+    for i in 0..7 {
+        let (_, shown, _) = product(&http, &base, &format!("bulk-{i}")).await;
+        assert_eq!(shown["stock"].as_i64(), Some(16), "nothing was taken");
+    }
+}

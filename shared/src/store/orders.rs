@@ -263,10 +263,10 @@ impl Checkout for DynamoStore {
             let mut all = draws.stock_updates(&self.table, order)?;
             let first_fixed = all.len();
             if first_fixed + items.len() > MAX_TRANSACTION_ACTIONS {
-                return Err(StoreError::Unavailable(
-                    "the order's lines need more stock buckets than one transaction may touch"
-                        .into(),
-                ));
+                // Stock spread so thin that the lines drawn from several buckets need more than
+                // one transaction may hold: each of those lines is refused with what one bucket
+                // can give it now, so the client can order that much (a retry would draw the same).
+                return Ok(CommitOutcome::LinesRejected(draws.too_spread(order)));
             }
             all.extend(items.iter().cloned());
             // No ClientRequestToken of ours. One derived from (user, key) would be sent again by the
@@ -341,6 +341,12 @@ impl Checkout for DynamoStore {
                 ));
             }
             again.dedup();
+            // A line already refused (its price changed on one bucket) is not drawn again.
+            again.retain(|&at| {
+                !rejected
+                    .iter()
+                    .any(|r: &LineRejection| r.product_id == order.items[at].product_id)
+            });
             for line_at in again {
                 if let Some(rejection) = self.redraw(&mut draws, order, line_at).await? {
                     rejected.push(rejection);
@@ -391,6 +397,8 @@ struct Draws {
     index: Vec<(usize, usize)>,
     /// How many times each line was drawn again.
     redrawn: Vec<u32>,
+    /// The most one bucket of each line's product held at its last read (0 before any).
+    fullest: Vec<i64>,
 }
 
 impl Draws {
@@ -409,10 +417,29 @@ impl Draws {
             .collect();
         Self {
             redrawn: vec![0; spread.len()],
+            fullest: vec![0; spread.len()],
             spread,
             from,
             index: Vec::new(),
         }
+    }
+
+    /// The lines drawn from several buckets, refused: each could have what its fullest bucket
+    /// held.
+    fn too_spread(&self, order: &Order) -> Vec<LineRejection> {
+        order
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(at, _)| self.from[*at].len() > 1)
+            .map(|(at, line)| LineRejection {
+                product_id: line.product_id.clone(),
+                requested: line.quantity,
+                reason: LineReason::Short {
+                    available: self.fullest[at],
+                },
+            })
+            .collect()
     }
 
     /// The stock updates of every draw, in line order.
@@ -479,6 +506,7 @@ impl DynamoStore {
             }));
         };
         draws.spread[line_at] = whole.spread();
+        draws.fullest[line_at] = whole.stocks().into_iter().max().unwrap_or(0);
         match from {
             Some(from) => {
                 draws.from[line_at] = from;

@@ -532,6 +532,19 @@ impl DynamoStore {
             if !self.admin_transact(items).await? {
                 continue;
             }
+            let outcome = if current.is_some() {
+                PutOutcome::Replaced
+            } else {
+                PutOutcome::Created
+            };
+            if !tagged {
+                // Without a tag condition a checkout may have drawn from bucket 0 between the read
+                // and the write, so the version DynamoDB computed is unknown here: answer with the
+                // product as it now is.
+                if let Some(now) = self.read_whole(call.id).await? {
+                    return Ok((outcome, now.into_versioned()));
+                }
+            }
             let version = current.as_ref().map_or(0, |w| w.head.product.version) + 1;
             let etag = if spread > 1 {
                 combined_tag(head_tag.as_str(), tags.iter().map(EntityTag::as_str))
@@ -548,11 +561,6 @@ impl DynamoStore {
                 stock_buckets: spread,
                 version,
                 updated_at: now,
-            };
-            let outcome = if current.is_some() {
-                PutOutcome::Replaced
-            } else {
-                PutOutcome::Created
             };
             return Ok((
                 outcome,
