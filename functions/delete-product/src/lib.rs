@@ -1,7 +1,8 @@
 //! `DELETE /products/{id}`: 204 when deleted, 404 when unknown, 412 when `If-Match` does not hold.
 //!
 //! One conditional `DeleteItem`; when the condition fails DynamoDB returns the current item, which
-//! tells "not there" from "changed" without a second read.
+//! tells "not there" from "changed" without a second read. A product whose stock is split into
+//! buckets is deleted with them, in one transaction after a read of them.
 
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;

@@ -1,6 +1,7 @@
 //! `GET /products/{id}`: one product and its strong `ETag`.
 //!
-//! One consistent `GetItem`. `If-None-Match` with the current tag answers 304 without a body. A
+//! One consistent `GetItem` (and one `BatchGetItem` of its stock buckets when split: the stock
+//! shown is their sum, the tag a digest of every item's). `If-None-Match` with the current tag answers 304 without a body. A
 //! short public `Cache-Control` lets browsers and a CDN reuse the answer and revalidate it by tag.
 
 use lambda_http::http::StatusCode;

@@ -1,7 +1,7 @@
 //! `GET /products?limit=&cursor=`: the catalog in id order, one page per call.
 //!
 //! One `Query` on the listing index (keys only) and one consistent `BatchGetItem` of the page's products per
-//! page. The cursor is opaque and tamper-evident; it carries the last id of the previous page, so
+//! page (and one of the stock buckets of any split product on it). The cursor is opaque and tamper-evident; it carries the last id of the previous page, so
 //! no server remembers where a client is. The page carries a strong `ETag` of its bytes and a short
 //! public `Cache-Control`; `If-None-Match` with the current tag answers 304.
 

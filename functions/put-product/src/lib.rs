@@ -6,7 +6,9 @@
 //! admin form saved from a stale read would otherwise set `stock` back over units sold since.
 //!
 //! One conditional `UpdateItem`: the precondition and the version bump happen inside DynamoDB, so
-//! two admins racing on one product can never both win against the same `ETag`.
+//! two admins racing on one product can never both win against the same `ETag`. A product whose
+//! stock is, or is to be, split into buckets (`stock_buckets`) is written by one transaction over
+//! its items after a read of them (`shared::store`, products).
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
