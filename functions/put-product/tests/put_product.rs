@@ -203,6 +203,22 @@ async fn if_none_match_star_creates_only() {
 }
 
 #[tokio::test]
+async fn if_none_match_with_only_weak_tags_replaces_and_never_errs() {
+    // Weak tags never match strongly, so `If-None-Match: W/"x"` holds for any product: the
+    // write proceeds. The condition it builds must still be one DynamoDB accepts.
+    let t = spawn_app().await;
+    assert_eq!(put(&t, call("p1").json(&valid())).await.status(), 201);
+    let replaced = put(
+        &t,
+        call("p1")
+            .header("If-None-Match", "W/\"V@d(<'c\"")
+            .json(&valid()),
+    )
+    .await;
+    assert_eq!(replaced.status(), 200);
+}
+
+#[tokio::test]
 async fn concurrent_writers_with_one_etag_have_exactly_one_winner() {
     let t = std::sync::Arc::new(spawn_app().await);
     let tag = seed_product(&t.app, "p1", "P", 1, 1)

@@ -57,6 +57,28 @@ pub(super) fn condition_for(
     Some((expr, values))
 }
 
+/// `expr` in parentheses, to be joined with `AND`, unless it already is wholly in one pair:
+/// DynamoDB refuses `((…))` as redundant parentheses.
+pub(super) fn group(expr: &str) -> String {
+    let mut depth = 0usize;
+    let wrapped = expr.starts_with('(')
+        && expr.ends_with(')')
+        && expr.char_indices().all(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            // The first pair may close only at the very end.
+            depth > 0 || i == expr.len() - 1
+        });
+    if wrapped {
+        expr.to_owned()
+    } else {
+        format!("({expr})")
+    }
+}
+
 /// A number attribute.
 pub(super) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
@@ -77,6 +99,15 @@ pub(super) fn build<T, E: std::error::Error + Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_adds_parentheses_only_where_none_wrap_the_whole() {
+        assert_eq!(group("a AND b"), "(a AND b)");
+        assert_eq!(group("(a OR b)"), "(a OR b)");
+        assert_eq!(group("(a) AND (b)"), "((a) AND (b))");
+        assert_eq!(group("attribute_exists(PK)"), "(attribute_exists(PK))");
+        assert_eq!(group("(a OR NOT (b))"), "(a OR NOT (b))");
+    }
     use crate::domain::EntityTag;
 
     #[test]

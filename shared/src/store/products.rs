@@ -10,7 +10,7 @@
 use super::batch::{BATCH_GET_MAX, batch_get, batch_get_as};
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::{build, condition_for, n, s};
+use super::expr::{build, condition_for, group, n, s};
 use super::keys::{self, Item, Key, LISTING_PARTITION, to_item};
 use super::ops::{
     DeleteProduct, GetProduct, GetProducts, ListProducts, ProductPage, PutOutcome, PutProduct,
@@ -389,7 +389,7 @@ impl DynamoStore {
         names.insert("#spread".into(), "stock_buckets".into());
         let mut condition = "(attribute_not_exists(#spread) OR #spread = :one)".to_owned();
         if let Some((precondition, tags)) = condition_for(precondition, false) {
-            condition = format!("({precondition}) AND {condition}");
+            condition = format!("{} AND {condition}", group(&precondition));
             for (placeholder, tag) in tags {
                 values.insert(placeholder, AttributeValue::S(tag));
             }
@@ -744,7 +744,8 @@ impl DeleteProduct for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(keys::product(id).item()?))
             .condition_expression(format!(
-                "({condition}) AND (attribute_not_exists(#spread) OR #spread = :one)"
+                "{} AND (attribute_not_exists(#spread) OR #spread = :one)",
+                group(&condition)
             ))
             .expression_attribute_names("#spread", "stock_buckets")
             .set_expression_attribute_values(Some(values))
