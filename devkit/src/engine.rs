@@ -3,13 +3,19 @@
 //! The SDK talks to it exactly as it talks to DynamoDB (same wire protocol, same client), so the
 //! code under test is the code that ships.
 
+use crate::isolation::Isolation;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// A running engine. Dropping it stops the server.
 pub struct Engine {
+    /// Where the SDK connects: the engine itself, or the isolation model in front of it.
     addr: SocketAddr,
+    /// DynamoDB's transaction isolation, modelled in front of the engine ([`Engine::isolated`]).
+    isolation: Option<Arc<Isolation>>,
     stop: Option<oneshot::Sender<()>>,
     finished: Option<tokio::task::JoinHandle<Result<(), String>>>,
 }
@@ -45,9 +51,33 @@ impl Engine {
         }));
         Ok(Self {
             addr,
+            isolation: None,
             stop: Some(stop),
             finished: Some(finished),
         })
+    }
+
+    /// The same engine behind DynamoDB's transaction isolation ([`crate::isolation`]), whose
+    /// transactions hold their items `hold` longer than the engine takes: from here on,
+    /// [`Engine::endpoint`] is the model's (on its own loopback port), so every client of this
+    /// engine meets the conflicts DynamoDB answers with.
+    pub async fn isolated(self, hold: Duration) -> std::io::Result<Self> {
+        self.isolated_on(hold, "127.0.0.1:0").await
+    }
+
+    /// As [`Engine::isolated`], with the model listening on `addr`.
+    pub async fn isolated_on(mut self, hold: Duration, addr: &str) -> std::io::Result<Self> {
+        let isolation = Isolation::new(hold);
+        let front = crate::proxy::Proxy::start_on(&self.endpoint(), addr).await?;
+        front.isolate(Arc::clone(&isolation));
+        self.addr = front.addr();
+        self.isolation = Some(isolation);
+        Ok(self)
+    }
+
+    /// The isolation model in front of this engine, if any.
+    pub fn isolation(&self) -> Option<&Arc<Isolation>> {
+        self.isolation.as_ref()
     }
 
     pub fn addr(&self) -> SocketAddr {

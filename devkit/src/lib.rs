@@ -7,14 +7,18 @@
 //! - [`apigw`]: builds API Gateway HTTP API (payload 2.0) events, the exact JSON Lambda receives,
 //!   and turns them into `lambda_http::Request`s by the same deserialisation Lambda's runtime uses.
 //! - [`tokens`]: a development token issuer (ES256 key, key set, minted access tokens).
+//! - [`isolation`]: DynamoDB's transaction isolation (conflicts with a transaction in flight),
+//!   modelled in front of the engine, which serializes every request.
 //! - [`proxy`]: a proxy in front of the engine that parks, fails, slows or records chosen calls.
 //! - [`routes`]: the route table (routes, resolution, binary names), declared once.
-//! - [`spawn_app`]: an isolated app for one test: its own in-memory engine and table, and an
-//!   authenticator that trusts its own development issuer.
+//! - [`spawn_app`]: an isolated app for one test: its own in-memory engine (behind the
+//!   transaction isolation model) and table, and an authenticator that trusts its own
+//!   development issuer; [`spawn_app_holding`] lengthens the transactions' hold.
 
 pub mod apigw;
 pub mod audit;
 pub mod engine;
+pub mod isolation;
 pub mod proxy;
 pub mod routes;
 pub mod tokens;
@@ -46,6 +50,13 @@ impl TestApp {
         )
     }
 
+    /// The transaction isolation model in front of this app's engine.
+    pub fn isolation(&self) -> &std::sync::Arc<isolation::Isolation> {
+        self.engine
+            .isolation()
+            .expect("spawn_app puts the isolation model in front of the engine")
+    }
+
     /// A proxy in front of this app's engine.
     pub async fn proxy(&self) -> proxy::Proxy {
         proxy::Proxy::start(&self.engine.endpoint())
@@ -62,12 +73,23 @@ impl TestApp {
     }
 }
 
-/// Starts an in-memory engine on `127.0.0.1:0`, creates the table exactly as `template.yaml`
-/// declares it, and returns an app pointed at it. Every call is isolated from every other.
+/// Starts an in-memory engine on `127.0.0.1:0`, behind DynamoDB's transaction isolation (a
+/// transaction holds its items for the engine's own time: see [`isolation`]), creates the table
+/// exactly as `template.yaml` declares it, and returns an app pointed at it. Every call is
+/// isolated from every other.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_holding(std::time::Duration::ZERO).await
+}
+
+/// As [`spawn_app`], with every transaction holding its items `hold` longer than the engine
+/// takes, so concurrent requests meet the conflicts DynamoDB answers with.
+pub async fn spawn_app_holding(hold: std::time::Duration) -> TestApp {
     let engine = Engine::memory()
         .await
-        .expect("start an in-memory dynoxide engine on 127.0.0.1:0");
+        .expect("start an in-memory dynoxide engine on 127.0.0.1:0")
+        .isolated(hold)
+        .await
+        .expect("start the isolation model on 127.0.0.1:0");
     let table = format!("shop-test-{}", uuid::Uuid::new_v4().simple());
     let app = app_for(&engine, &table, &[])
         .await
@@ -333,10 +355,19 @@ pub async fn engine_call(
     operation: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
+    endpoint_call(&engine.endpoint(), operation, body).await
+}
+
+/// As [`engine_call`], to the engine at `endpoint` (e.g. `local::Running::engine_endpoint`).
+pub async fn endpoint_call(
+    endpoint: &str,
+    operation: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
     use http_body_util::{BodyExt, Full};
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<Full<hyper::body::Bytes>>();
-    let request = hyper::Request::post(engine.endpoint())
+    let request = hyper::Request::post(endpoint)
         .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", format!("DynamoDB_20120810.{operation}"))
         // The engine checks that a request is signed, not the signature.

@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 
+use crate::isolation::{Admission, Isolation};
+
 type Client = hyper_util::client::legacy::Client<
     hyper_util::client::legacy::connect::HttpConnector,
     Full<Bytes>,
@@ -59,6 +61,8 @@ struct Rules {
     tokens: HashMap<String, serde_json::Value>,
     /// Every request: (operation, body).
     sent: Vec<(String, serde_json::Value)>,
+    /// DynamoDB's transaction isolation, applied to what is forwarded.
+    isolation: Option<Arc<Isolation>>,
 }
 
 struct State {
@@ -77,7 +81,12 @@ pub struct Proxy {
 impl Proxy {
     /// Listens on `127.0.0.1:0` and forwards to `engine` (an `http://` endpoint).
     pub async fn start(engine: &str) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        Self::start_on(engine, "127.0.0.1:0").await
+    }
+
+    /// As [`Proxy::start`], listening on `addr`.
+    pub async fn start_on(engine: &str, addr: &str) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
             engine: engine.parse().map_err(std::io::Error::other)?,
@@ -104,6 +113,10 @@ impl Proxy {
             }
         });
         Ok(Self { addr, state })
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
     }
 
     /// The endpoint for the SDK (`AWS_ENDPOINT_URL_DYNAMODB`, or [`shared::DynamoStore::local`]).
@@ -170,6 +183,11 @@ impl Proxy {
         self.rules().remember_tokens = true;
     }
 
+    /// Applies DynamoDB's transaction isolation ([`crate::isolation`]) to the calls it forwards.
+    pub fn isolate(&self, isolation: Arc<Isolation>) {
+        self.rules().isolation = Some(isolation);
+    }
+
     /// The bodies of every call of `operation` so far, in order.
     pub fn sent(&self, operation: &str) -> Vec<serde_json::Value> {
         self.rules()
@@ -186,7 +204,12 @@ fn dynamo_error(status: u16, kind: &str) -> Response<Full<Bytes>> {
         "__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"),
         "message": format!("{kind} (injected by the test proxy)"),
     });
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    dynamo_answer(status, body.to_string())
+}
+
+/// A DynamoDB error answer: `status` and its JSON `body`.
+fn dynamo_answer(status: u16, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     response.headers_mut().insert(
         hyper::header::CONTENT_TYPE,
@@ -200,6 +223,7 @@ enum Verdict {
     Forward {
         delay: Duration,
         park: Option<(Arc<Notify>, oneshot::Receiver<()>)>,
+        isolation: Option<Arc<Isolation>>,
     },
     Answer(Response<Full<Bytes>>),
 }
@@ -241,6 +265,7 @@ fn decide(state: &State, operation: &str, body: &serde_json::Value) -> Verdict {
     Verdict::Forward {
         delay: rules.delay,
         park,
+        isolation: rules.isolation.clone(),
     }
 }
 
@@ -262,9 +287,14 @@ async fn handle(
         .unwrap_or("")
         .to_owned();
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut holding = None;
     match decide(&state, &operation, &json) {
         Verdict::Answer(response) => return Ok(response),
-        Verdict::Forward { delay, park } => {
+        Verdict::Forward {
+            delay,
+            park,
+            isolation,
+        } => {
             if let Some((reached, release)) = park {
                 reached.notify_one();
                 let _ = release.await;
@@ -272,8 +302,41 @@ async fn handle(
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
+            // Admitted by the isolation model last, as DynamoDB admits a call when it arrives.
+            match isolation.map(|i| i.admit(&operation, &json)) {
+                Some(Admission::Refuse(status, body)) => {
+                    return Ok(dynamo_answer(status, body));
+                }
+                Some(Admission::Forward(held)) => holding = held,
+                None => {}
+            }
         }
     }
+    let Some(holding) = holding else {
+        return forward(&state, parts, body).await;
+    };
+    // An admitted transaction runs to its end whether or not its client still waits, as in
+    // DynamoDB: its own task holds the items for the hold and the engine's time, then lets go.
+    let (answer, answered) = oneshot::channel();
+    tokio::spawn(async move {
+        if !holding.hold().is_zero() {
+            tokio::time::sleep(holding.hold()).await;
+        }
+        let response = forward(&state, parts, body).await;
+        drop(holding);
+        let _ = answer.send(response);
+    });
+    answered
+        .await
+        .unwrap_or_else(|_| Err(std::io::Error::other("the transaction's task ended")))
+}
+
+/// Sends the call on to the engine and returns its answer.
+async fn forward(
+    state: &State,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let mut forward = Request::builder().method(parts.method).uri(&state.engine);
     for (name, value) in &parts.headers {
         if name != hyper::header::HOST {

@@ -45,6 +45,9 @@ pub struct Options {
     pub external_issuer: Option<AuthConfig>,
     /// Which browser origins may call the API (`CORS_ALLOW_ORIGINS`, default `*`).
     pub cors: cors::Cors,
+    /// Model DynamoDB's transaction isolation in front of the engine (`devkit::isolation`), each
+    /// transaction holding its items this much longer than the engine takes; `None`: off.
+    pub transaction_hold: Option<std::time::Duration>,
 }
 
 /// Who the local API trusts to sign tokens.
@@ -84,24 +87,34 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
             data_dir.display()
         )
     })?;
+    // With the isolation model, the engine listens anywhere and the model on the address asked
+    // for, so that every client (`cargo lambda watch` too) goes through it.
+    let engine_addr = match options.transaction_hold {
+        Some(_) => "127.0.0.1:0",
+        None => options.dynamodb_addr.as_str(),
+    };
     let (engine, data) = if options.memory {
-        (
-            Engine::memory_on(&options.dynamodb_addr).await,
-            "in memory".to_owned(),
-        )
+        (Engine::memory_on(engine_addr).await, "in memory".to_owned())
     } else {
         let file = data_dir.canonicalize()?.join("shop.sqlite3");
         (
-            Engine::on_disk(&file, &options.dynamodb_addr).await,
+            Engine::on_disk(&file, engine_addr).await,
             file.display().to_string(),
         )
     };
-    let engine = engine.map_err(|e| {
+    let cannot = |e: std::io::Error| {
         format!(
             "cannot start the DynamoDB engine on {}: {e}; pass another --dynamodb-addr",
             options.dynamodb_addr
         )
-    })?;
+    };
+    let mut engine = engine.map_err(cannot)?;
+    if let Some(hold) = options.transaction_hold {
+        engine = engine
+            .isolated_on(hold, &options.dynamodb_addr)
+            .await
+            .map_err(cannot)?;
+    }
     let config = Config::from_lookup(|name| {
         if name == vars::TABLE_NAME {
             Some(options.table.clone())
@@ -167,6 +180,11 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
 }
 
 impl Running {
+    /// The transaction isolation model in front of the engine, when it is on.
+    pub fn isolation(&self) -> Option<&Arc<devkit::isolation::Isolation>> {
+        self.engine.isolation()
+    }
+
     /// Stops serving, lets requests in flight finish, and closes the database.
     pub async fn stop(self) {
         let _ = self.stop.send(());

@@ -45,6 +45,12 @@ struct Cli {
     /// comma-separated list (e.g. http://localhost:5173).
     #[arg(long, env = "CORS_ALLOW_ORIGINS", default_value = local::cors::DEFAULT_ALLOW_ORIGINS)]
     cors_allow_origins: String,
+    /// Model DynamoDB's transaction isolation, which the embedded engine (serial, like every
+    /// emulator) does not have: a transaction holds its items for the engine's time plus this
+    /// many milliseconds, a write to a held item gets `TransactionConflictException`, and a
+    /// transaction meeting one is cancelled with `TransactionConflict`. Off when not given.
+    #[arg(long, env = "LOCAL_TRANSACTION_HOLD_MS", value_name = "MS")]
+    transaction_hold_ms: Option<u64>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -124,6 +130,9 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         table: cli.table.clone(),
         seed: !cli.no_seed,
         cors: local::cors::Cors::parse(&cli.cors_allow_origins),
+        transaction_hold: cli
+            .transaction_hold_ms
+            .map(std::time::Duration::from_millis),
     };
     let running = local::start(options).await?;
     let url = &running.url;
@@ -139,8 +148,15 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         ),
         Trust::External { issuer } => format!("tokens: from {issuer} (JWT_ISSUER)"),
     };
+    let isolation = match running.isolation() {
+        Some(model) => format!(
+            " with transaction isolation modelled (hold {} ms)",
+            model.hold().as_millis()
+        ),
+        None => String::new(),
+    };
     println!(
-        "stateless-shop local API ready on {url}  (DynamoDB engine {}, table {}, data {}{seeded}; {tokens}; try: curl {url}/products ; Ctrl-C stops)",
+        "stateless-shop local API ready on {url}  (DynamoDB engine {}{isolation}, table {}, data {}{seeded}; {tokens}; try: curl {url}/products ; Ctrl-C stops)",
         running.engine_endpoint, cli.table, running.data,
     );
     shutdown_signal().await;

@@ -4,43 +4,16 @@
 //! delete leaving no bucket behind.
 
 use devkit::tokens::TokenSpec;
-use local::{Options, Running, Trust};
+use local::Running;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-const TABLE: &str = "stateless-shop";
+mod support;
+
+use support::{TABLE, bearer, etag};
 
 async fn start() -> Running {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    local::start(Options {
-        addr: "127.0.0.1:0".into(),
-        dynamodb_addr: "127.0.0.1:0".into(),
-        data_dir: std::env::temp_dir().join(format!("stateless-shop-buckets-{nanos}")),
-        memory: true,
-        table: TABLE.into(),
-        seed: false,
-        external_issuer: None,
-        cors: local::cors::Cors::default(),
-    })
-    .await
-    .expect("the local API starts")
-}
-
-fn bearer(api: &Running, spec: &TokenSpec) -> String {
-    match &api.trust {
-        Trust::Dev(issuer) => format!("Bearer {}", issuer.mint(spec)),
-        Trust::External { .. } => panic!("these tests run with the development issuer"),
-    }
-}
-
-fn etag(response: &reqwest::Response) -> String {
-    response.headers()["etag"]
-        .to_str()
-        .expect("ascii")
-        .to_owned()
+    support::start("buckets", std::time::Duration::from_millis(20)).await
 }
 
 /// Puts `quantity` of `product` in the cart of `bearer`'s user and checks out; the status.

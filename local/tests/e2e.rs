@@ -27,6 +27,8 @@ fn options(data_dir: PathBuf, memory: bool) -> Options {
         seed: true,
         external_issuer: None,
         cors: local::cors::Cors::default(),
+        // DynamoDB's transaction isolation, modelled: concurrent requests here meet its conflicts.
+        transaction_hold: Some(std::time::Duration::from_millis(10)),
     }
 }
 

@@ -51,7 +51,10 @@ where
     let Some(budget) = budget else {
         return handler.await;
     };
-    match tokio::time::timeout(budget, handler).await {
+    // The store's retries (of a conflict with a transaction in flight, say) stop short of the
+    // budget, so it is the store that answers 503 with its cause, and rarely this timeout.
+    let deadline = std::time::Instant::now() + budget;
+    match tokio::time::timeout(budget, crate::store::retry::within(deadline, handler)).await {
         Ok(response) => response,
         Err(_) => Ok(problem_response(&ApiError::Unavailable(Box::new(
             BudgetSpent {

@@ -6,6 +6,7 @@ use super::error::StoreError;
 use super::expr::{n, s};
 use super::keys::{self, CART_SK, Item, to_item, user_pk};
 use super::ops::{CartChange, GetCart, RemoveCartLine, SetCartLine};
+use super::retry;
 use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, UserId, now_rfc3339};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
@@ -73,7 +74,7 @@ impl SetCartLine for DynamoStore {
             let now = now_rfc3339();
             // The common case, one UpdateItem: set the line, unless that would add a line to a full
             // cart; `size()` of a map counts its entries, so the cap holds under concurrency too.
-            let updated = self
+            let update = self
                 .client
                 .update_item()
                 .table_name(&self.table)
@@ -89,9 +90,8 @@ impl SetCartLine for DynamoStore {
                 .expression_attribute_values(":now", s(now.clone()))
                 .expression_attribute_values(":cap", n(MAX_CART_LINES))
                 .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let updated = retry::write(|| update.clone().send()).await?;
             let current = match updated {
                 Ok(out) => {
                     return cart_from_item(out.attributes.unwrap_or_default())
@@ -113,14 +113,13 @@ impl SetCartLine for DynamoStore {
                         version: 1,
                         updated_at: now,
                     })?;
-                    let created = self
+                    let create = self
                         .client
                         .put_item()
                         .table_name(&self.table)
                         .set_item(Some(item.clone()))
-                        .condition_expression("attribute_not_exists(PK)")
-                        .send()
-                        .await;
+                        .condition_expression("attribute_not_exists(PK)");
+                    let created = retry::write(|| create.clone().send()).await?;
                     match created {
                         Ok(_) => return cart_from_item(item).map(CartChange::Updated),
                         Err(err)
@@ -150,7 +149,7 @@ impl SetCartLine for DynamoStore {
 
 impl RemoveCartLine for DynamoStore {
     async fn remove_cart_line(&self, user: &UserId, product: &ProductId) -> Result<(), StoreError> {
-        let removed = self
+        let remove = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -162,9 +161,8 @@ impl RemoveCartLine for DynamoStore {
             .expression_attribute_names("#version", "version")
             .expression_attribute_names("#updated", "updated_at")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(now_rfc3339()))
-            .send()
-            .await;
+            .expression_attribute_values(":now", s(now_rfc3339()));
+        let removed = retry::write(|| remove.clone().send()).await?;
         match removed {
             Ok(_) => Ok(()),
             // The line (or the whole cart) was not there: deleting it is already done.

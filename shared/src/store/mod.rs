@@ -10,12 +10,14 @@
 //! # Layout
 //! - [`schema`]: the single-table key design and the table definition (the same as `template.yaml`).
 //! - `ops`: the traits, one per operation, and the outcomes they return.
-//! - `error`: [`StoreError`], and which SDK errors are worth retrying.
+//! - `error`: [`StoreError`], and the class of every DynamoDB error code ([`ERROR_CODES`]).
 //! - `client`: [`DynamoStore`]: the SDK client, its TLS trust, timeouts and warm-up call.
 //! - `keys`: the item alias and the key of every item type, in one place.
 //! - `expr`: condition expressions (preconditions on entity tags) and attribute values.
 //! - `batch`: consistent BatchGetItem with unprocessed keys retried.
 //! - `page`: one page of a query, and whether more follow.
+//! - [`retry`]: conflicts and cancellations retried with jittered backoff within the
+//!   invocation's budget ([`retry::within`]).
 //! - `txn`: sending a transaction, retried on conflicts and throttling.
 //! - `products`, `carts`, `orders`: each item type's mapping and its operations.
 
@@ -29,11 +31,12 @@ mod ops;
 mod orders;
 mod page;
 mod products;
+pub mod retry;
 pub mod schema;
 mod txn;
 
 pub use client::{CA_BUNDLE, DynamoStore, read_ca_bundle};
-pub use error::StoreError;
+pub use error::{CANCELLATION_CODES, Class, ERROR_CODES, StoreError, classify};
 pub use ops::*;
 pub use orders::IDEMPOTENCY_TTL_SECS;
 

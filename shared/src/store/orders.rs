@@ -9,7 +9,8 @@ use super::ops::{
     OrderPage,
 };
 use super::page::{page_fetch, page_of};
-use super::txn::{Sent, code, random};
+use super::retry::random;
+use super::txn::{Sent, code};
 use crate::domain::checkout::check_line;
 use crate::domain::{
     Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineReason, LineRejection, Order, OrderId,

@@ -17,6 +17,7 @@ use super::ops::{
     ShopProducts,
 };
 use super::page::{page_fetch, page_of};
+use super::retry;
 use super::schema::{GSI1PK, LISTING_INDEX};
 use super::txn::{Sent, code};
 use crate::domain::{
@@ -394,7 +395,7 @@ impl DynamoStore {
                 values.insert(placeholder, AttributeValue::S(tag));
             }
         }
-        let out = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
@@ -404,9 +405,8 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let out = retry::write(|| update.clone().send()).await?;
         match out {
             Ok(out) => {
                 let stored = from_item(out.attributes.unwrap_or_default())?;
@@ -738,7 +738,7 @@ impl DeleteProduct for DynamoStore {
             .map(|(p, t)| (p, AttributeValue::S(t)))
             .collect();
         values.insert(":one".into(), n(1));
-        let deleted = self
+        let delete = self
             .client
             .delete_item()
             .table_name(&self.table)
@@ -751,9 +751,8 @@ impl DeleteProduct for DynamoStore {
             .set_expression_attribute_values(Some(values))
             // On a failed condition DynamoDB returns the current item, if any: that single round
             // trip tells "not there" (404) from "changed since you read it" (412).
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let deleted = retry::write(|| delete.clone().send()).await?;
         let err = match deleted {
             Ok(_) => return Ok(()),
             Err(err) => err,
