@@ -181,3 +181,83 @@ async fn the_product_may_be_cached_briefly_and_revalidated_by_its_tag() {
         "a 404 is not cached: the product may be created any moment"
     );
 }
+
+/// Splits `id`'s stock (`stock` units over `buckets` items) straight through the store.
+async fn split(app: &shared::App<shared::DynamoStore>, id: &str, stock: i64, buckets: u32) {
+    use shared::store::PutProduct;
+    let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
+        "name": "Hot", "description": "", "price": 500, "stock": stock, "stock_buckets": buckets,
+    }))
+    .expect("a valid draft");
+    app.store()
+        .put_product(
+            &shared::domain::ProductId::parse(id).expect("a valid id"),
+            &draft,
+            app.config().currency(),
+            &shared::domain::Precondition::None,
+        )
+        .await
+        .expect("the split is written");
+}
+
+/// A product is two reads (its item, then its buckets). A re-split that commits between them
+/// must not yield a stock and a tag that never existed: the read sees it and reads again.
+#[tokio::test]
+async fn a_re_split_between_the_two_reads_is_never_mixed_into_the_answer() {
+    use shared::store::ListProducts;
+    let t = spawn_app().await;
+    split(&t.app, "hot", 80, 8).await;
+    let proxy = t.proxy().await;
+    let through = t.through(&proxy);
+
+    // GET /products/{id}: parked between the product's read and its buckets' read.
+    let parked = proxy.hold_next("BatchGetItem");
+    let reader = {
+        let through = through.clone();
+        tokio::spawn(async move {
+            handle(
+                &through,
+                Call::new("GET", ROUTE, "/products/hot")
+                    .request()
+                    .expect("valid"),
+            )
+            .await
+            .expect("infallible")
+        })
+    };
+    parked.reached().await;
+    split(&t.app, "hot", 400, 4).await;
+    parked.release();
+    let response = reader.await.expect("joined");
+    let now = get(&t, Call::new("GET", ROUTE, "/products/hot")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body_json(&response)["stock"],
+        400,
+        "one split's stock, the new one"
+    );
+    assert_eq!(body_json(&response)["stock_buckets"], 4);
+    assert_eq!(header(&response, "etag"), header(&now, "etag"));
+
+    // The listing (and the cart's view, which reads products the same way).
+    let parked = proxy.hold_next("BatchGetItem");
+    let lister = {
+        let through = through.clone();
+        tokio::spawn(async move { through.store().list_products(None, 10).await })
+    };
+    // The listing's first batch read is of the product items; the buckets' read comes next.
+    parked.reached().await;
+    let buckets_read = proxy.hold_next("BatchGetItem");
+    parked.release();
+    buckets_read.reached().await;
+    split(&t.app, "hot", 90, 3).await;
+    buckets_read.release();
+    let page = lister.await.expect("joined").expect("listed");
+    let hot = page
+        .items
+        .iter()
+        .find(|p| p.value.id.as_str() == "hot")
+        .expect("listed");
+    assert_eq!(hot.value.stock, 90, "one split's stock, the new one");
+    assert_eq!(hot.value.stock_buckets, 3);
+}

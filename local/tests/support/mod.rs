@@ -1,4 +1,6 @@
 //! What the local API's end-to-end tests share: a local API of their own, and tokens for it.
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
 
 use devkit::tokens::TokenSpec;
 use local::{Options, Running, Trust};

@@ -46,6 +46,13 @@ const HOT_FOR: Duration = Duration::from_secs(1);
 const HOT_MAX: usize = 1024;
 /// Attempts at a write over a product and its buckets that a concurrent change keeps cancelling.
 const SPREAD_ATTEMPTS: usize = 4;
+/// Reads of a product that may meet a new split landing between its two reads: a re-split is
+/// a rare admin write, so meeting one three times in a row means they keep coming.
+const SPLIT_READS: usize = 3;
+
+fn split_kept_changing() -> StoreError {
+    StoreError::Unavailable("the product's stock split kept changing while it was read".into())
+}
 
 /// Products split into buckets, as this instance last read them, and when.
 pub(super) type HotProducts = Arc<Mutex<HashMap<ProductId, (Instant, Product)>>>;
@@ -66,6 +73,10 @@ struct Fields<'a> {
     /// Bucket 0's stock: all of it when the product is not split.
     stock: i64,
     stock_buckets: u32,
+    /// The split's identity, on the product and on every bucket it wrote (see [`Whole`]); absent
+    /// on a product that is not split.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layout: Option<&'a str>,
     updated_at: &'a str,
     etag: &'a str,
 }
@@ -84,6 +95,9 @@ struct Bucket {
     version: u64,
     etag: String,
     updated_at: String,
+    /// The split that wrote it: the product item's `layout` at that write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    layout: Option<String>,
 }
 
 /// A product item as read back; key attributes are ignored.
@@ -92,6 +106,8 @@ struct Stored {
     #[serde(flatten)]
     product: Product,
     etag: String,
+    #[serde(default)]
+    layout: Option<String>,
 }
 
 fn from_item(item: Item) -> Result<Stored, StoreError> {
@@ -106,6 +122,16 @@ pub(super) struct Whole {
 }
 
 impl Whole {
+    /// Whether the product item and its buckets were read from one split: every bucket its
+    /// split names is there and was written with it. A product is two reads (its item, then its
+    /// buckets), and an admin's new split may land between them; what is read then mixes two
+    /// splits into a stock and a tag that never existed, and is read again.
+    fn one_split(&self) -> bool {
+        self.buckets
+            .iter()
+            .all(|b| b.as_ref().is_some_and(|b| b.layout == self.head.layout))
+    }
+
     /// How many buckets the stock is split over.
     pub(super) fn spread(&self) -> u32 {
         self.head.product.stock_buckets.clamp(1, MAX_STOCK_BUCKETS)
@@ -197,23 +223,30 @@ impl DynamoStore {
     }
 
     /// The product as it is now, buckets included: one consistent `GetItem`, and one
-    /// `BatchGetItem` of its buckets when split.
+    /// `BatchGetItem` of its buckets when split; both again when a new split landed between
+    /// them (see [`Whole::one_split`]).
     pub(super) async fn read_whole(&self, id: &ProductId) -> Result<Option<Whole>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::product(id).item()?))
-            // A strongly consistent read, so a client that just wrote sees its write and the ETag it
-            // holds; one item costs at most one read unit either way.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        Ok(self.wholes(vec![from_item(item)?]).await?.pop())
+        for _ in 0..SPLIT_READS {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(keys::product(id).item()?))
+                // A strongly consistent read, so a client that just wrote sees its write and the
+                // ETag it holds; one item costs at most one read unit either way.
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            let Some(item) = out.item else {
+                return Ok(None);
+            };
+            let whole = self.wholes(vec![from_item(item)?]).await?.pop();
+            if whole.as_ref().is_none_or(Whole::one_split) {
+                return Ok(whole);
+            }
+        }
+        Err(split_kept_changing())
     }
 
     /// Every bucket of a product split over `spread` (as last known), in one eventually
@@ -248,10 +281,15 @@ impl DynamoStore {
         let buckets = (1..spread.max(1) as usize)
             .map(|b| found.remove(&keys::stock_bucket(id, b).pk))
             .collect();
-        Ok(Some(Whole { head, buckets }))
+        let whole = Whole { head, buckets };
+        if !whole.one_split() {
+            return self.read_whole(id).await;
+        }
+        Ok(Some(whole))
     }
 
-    /// Several products, buckets included, in no particular order.
+    /// Several products, buckets included, in no particular order; one that a new split
+    /// landed on between the two reads is read again on its own.
     async fn read_wholes(&self, ids: &[ProductId]) -> Result<Vec<Whole>, StoreError> {
         let keys = ids
             .iter()
@@ -262,7 +300,15 @@ impl DynamoStore {
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        self.wholes(heads).await
+        let mut wholes = Vec::with_capacity(heads.len());
+        for whole in self.wholes(heads).await? {
+            if whole.one_split() {
+                wholes.push(whole);
+            } else if let Some(again) = self.read_whole(&whole.head.product.id).await? {
+                wholes.push(again);
+            }
+        }
+        Ok(wholes)
     }
 }
 
@@ -355,6 +401,7 @@ impl PutCall<'_> {
         spread: u32,
         now: &str,
         etag: &EntityTag,
+        layout: Option<&str>,
     ) -> Result<Item, StoreError> {
         to_item(&Fields {
             gsi1pk: LISTING_PARTITION,
@@ -367,6 +414,7 @@ impl PutCall<'_> {
             currency: self.currency.as_str(),
             stock,
             stock_buckets: spread,
+            layout,
             updated_at: now,
             etag: etag.as_str(),
         })
@@ -383,7 +431,7 @@ impl DynamoStore {
     ) -> Result<Result<Versioned<Product>, Single>, StoreError> {
         let etag = EntityTag::mint();
         let now = now_rfc3339();
-        let fields = call.fields(call.draft.stock(), 1, &now, &etag)?;
+        let fields = call.fields(call.draft.stock(), 1, &now, &etag, None)?;
         // Every field is SET from the serde-mapped item, and DynamoDB itself computes the next
         // version, so there is no read-modify-write window between two writers.
         let (update, mut names, mut values) = set_all(fields);
@@ -448,8 +496,10 @@ impl DynamoStore {
             let shares = stock::split(call.draft.stock(), spread);
             let now = now_rfc3339();
             let head_tag = EntityTag::mint();
+            // A new identity for the split this write makes, on the product and every bucket.
+            let layout = EntityTag::mint();
             let (update, mut names, mut values) =
-                set_all(call.fields(shares[0], spread, &now, &head_tag)?);
+                set_all(call.fields(shares[0], spread, &now, &head_tag, Some(layout.as_str()))?);
             let tagged = depends_on_tags(precondition);
             let head_condition = match &current {
                 Some(whole) if tagged => {
@@ -500,6 +550,7 @@ impl DynamoStore {
                     version: old(b).map_or(1, |o| o.version + 1),
                     etag: tag.as_str().to_owned(),
                     updated_at: now.clone(),
+                    layout: Some(layout.as_str().to_owned()),
                 };
                 let mut put = Put::builder()
                     .table_name(&self.table)
@@ -864,6 +915,7 @@ pub mod bench_support {
             currency: &p.currency,
             stock: p.stock,
             stock_buckets: p.stock_buckets,
+            layout: None,
             updated_at: &p.updated_at,
             etag: product.etag.as_str(),
         })?;
