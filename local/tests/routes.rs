@@ -539,3 +539,46 @@ fn every_policy_grants_the_calls_its_handler_makes() {
     listed.sort();
     assert_eq!(seen, listed);
 }
+
+/// Least privilege: every grant of an item-level action on the base table names the key
+/// prefixes it may touch (`dynamodb:LeadingKeys`): no function may read or write every item.
+#[test]
+fn every_item_grant_is_limited_to_its_leading_keys() {
+    const ITEM_ACTIONS: &[&str] = &[
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    ];
+    let t = template();
+    let mut checked = 0;
+    for (name, function) in functions_in_template(&t) {
+        for statement in function["Properties"]["Policies"]
+            .as_vec()
+            .expect("Policies")
+            .iter()
+            .flat_map(|p| p["Statement"].as_vec().cloned().unwrap_or_default())
+        {
+            let actions: Vec<&str> = match &statement["Action"] {
+                Yaml::String(one) => vec![one.as_str()],
+                Yaml::Array(many) => many.iter().filter_map(Yaml::as_str).collect(),
+                _ => vec![],
+            };
+            let on_items = actions.iter().any(|a| ITEM_ACTIONS.contains(a));
+            let on_index = format!("{:?}", statement["Resource"]).contains("/index/");
+            if !on_items || on_index {
+                continue;
+            }
+            let keys = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+            assert!(
+                keys.as_vec().is_some_and(|k| !k.is_empty()),
+                "{name}: {actions:?} on the whole table, with no dynamodb:LeadingKeys"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 11, "{checked} item grants checked");
+}
