@@ -1,7 +1,7 @@
 //! DynamoDB's capacity, simulated in front of the engine (which has no limits of its own): token
 //! buckets per partition key of the table and of the index, metered in read and write units by item
-//! size as DynamoDB meters them, and transactions that touch an item another transaction is still
-//! writing cancelled with `TransactionConflict`.
+//! size as DynamoDB meters them. Conflicts with a transaction in flight are not modelled here but
+//! by the engine's own front (`devkit::isolation`), which every chaos run puts in the path.
 //!
 //! The model, and where it simplifies:
 //! - Each partition key gets [`Limits`] per second (DynamoDB: 3,000 read and 1,000 write units per
@@ -21,12 +21,10 @@
 //! - Over a limit: the `ThrottlingException` DynamoDB returns (with its `ThrottlingReasons`); a
 //!   `BatchGetItem` gets its throttled keys back as `UnprocessedKeys`, as DynamoDB does; a
 //!   transaction is cancelled with `ThrottlingError` for the item that was over.
-//! - Simplified: only transactions are checked against transactions in flight (DynamoDB also
-//!   refuses a single-item write to an item a transaction is writing); a key a batch does not find
-//!   costs nothing; every catalog `PUT` is charged an index write (it sets `GSI1PK`), a delete none.
+//! - Simplified: a key a batch does not find costs nothing; every catalog `PUT` is charged an index write (it sets `GSI1PK`), a delete none.
 
 use serde_json::{Map, Value, json};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -58,7 +56,6 @@ struct Bucket {
 #[derive(Debug, Default, Clone)]
 pub struct Counters {
     pub throttled: usize,
-    pub conflicts: usize,
     /// Write units per partition key.
     pub writes_by_partition: HashMap<String, f64>,
 }
@@ -67,17 +64,14 @@ pub struct Counters {
 pub struct Capacity {
     limits: Limits,
     buckets: Mutex<HashMap<String, Bucket>>,
-    /// Items (`PK|SK`) of the transactions being written right now.
-    in_flight: Mutex<HashSet<String>>,
     counters: Mutex<Counters>,
 }
 
 /// What to do with one request.
-pub enum Admission<'a> {
-    /// Forward it; `charge` is applied to the answer, `release` frees its items when dropped.
+pub enum Admission {
+    /// Forward it; `charge` is applied to the answer.
     Forward {
         charge: Charge,
-        release: Option<InFlight<'a>>,
         body: Option<Vec<u8>>,
         unprocessed: Option<Value>,
     },
@@ -94,22 +88,6 @@ struct ReadCharge {
     /// The partition charged for each returned item, or `by_item` to find it from the item.
     partition: Option<String>,
     consistent: bool,
-}
-
-/// The items of one transaction in flight; they are free again when this is dropped.
-pub struct InFlight<'a> {
-    capacity: &'a Capacity,
-    items: Vec<String>,
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        if let Ok(mut in_flight) = self.capacity.in_flight.lock() {
-            for item in &self.items {
-                in_flight.remove(item);
-            }
-        }
-    }
 }
 
 /// The size DynamoDB bills for one attribute value, in bytes.
@@ -161,14 +139,6 @@ fn string_of(item: &Value, attribute: &str) -> Option<String> {
     item.get(attribute)?.get("S")?.as_str().map(str::to_owned)
 }
 
-/// `PK|SK` of a key or item.
-fn item_id(item: &Value) -> String {
-    format!(
-        "{}|{}",
-        string_of(item, "PK").unwrap_or_default(),
-        string_of(item, "SK").unwrap_or_default()
-    )
-}
 
 /// The partition key of the listing index for `value` (its `GSI1PK`).
 pub fn index_partition(value: &str) -> String {
@@ -212,7 +182,6 @@ impl Capacity {
         Self {
             limits,
             buckets: Mutex::new(HashMap::new()),
-            in_flight: Mutex::new(HashSet::new()),
             counters: Mutex::new(Counters::default()),
         }
     }
@@ -221,13 +190,9 @@ impl Capacity {
         self.counters.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
-    fn count(&self, throttled: bool) {
+    fn count_throttle(&self) {
         if let Ok(mut c) = self.counters.lock() {
-            if throttled {
-                c.throttled += 1;
-            } else {
-                c.conflicts += 1;
-            }
+            c.throttled += 1;
         }
     }
 
@@ -293,10 +258,9 @@ impl Capacity {
     }
 
     /// Decides what to do with one request (`target` is the operation, e.g. `GetItem`).
-    pub fn admit(&self, target: &str, body: &[u8]) -> Admission<'_> {
+    pub fn admit(&self, target: &str, body: &[u8]) -> Admission {
         let forward = |reads: Option<ReadCharge>| Admission::Forward {
             charge: Charge { reads },
-            release: None,
             body: None,
             unprocessed: None,
         };
@@ -352,7 +316,7 @@ impl Capacity {
         }
     }
 
-    fn admit_transaction(&self, request: &Value) -> Admission<'_> {
+    fn admit_transaction(&self, request: &Value) -> Admission {
         let actions = request["TransactItems"]
             .as_array()
             .cloned()
@@ -361,42 +325,6 @@ impl Capacity {
             .iter()
             .filter_map(|a| a.as_object()?.values().next())
             .collect();
-        let items: Vec<String> = bodies
-            .iter()
-            .map(|b| {
-                item_id(
-                    b.get("Key")
-                        .or_else(|| b.get("Item"))
-                        .unwrap_or(&Value::Null),
-                )
-            })
-            .collect();
-        // Another transaction is writing one of these items: DynamoDB cancels this one.
-        {
-            let Ok(mut in_flight) = self.in_flight.lock() else {
-                return Admission::Refuse(500, String::new());
-            };
-            if items.iter().any(|i| in_flight.contains(i)) {
-                let reasons: Vec<Value> = items
-                    .iter()
-                    .map(|i| {
-                        if in_flight.contains(i) {
-                            json!({"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"})
-                        } else {
-                            json!({"Code": "None"})
-                        }
-                    })
-                    .collect();
-                drop(in_flight);
-                self.count(false);
-                return cancelled(&reasons);
-            }
-            in_flight.extend(items.iter().cloned());
-        }
-        let release = InFlight {
-            capacity: self,
-            items,
-        };
         let mut writes = Vec::new();
         for body in &bodies {
             write_charges(body, true, &mut writes);
@@ -404,12 +332,11 @@ impl Capacity {
         match self.take(&writes, &[]) {
             Ok(()) => Admission::Forward {
                 charge: Charge { reads: None },
-                release: Some(release),
                 body: None,
                 unprocessed: None,
             },
             Err(pk) => {
-                self.count(true);
+                self.count_throttle();
                 let reasons: Vec<Value> = bodies
                     .iter()
                     .map(|b| {
@@ -428,12 +355,11 @@ impl Capacity {
         }
     }
 
-    fn admit_batch_get(&self, mut request: Value) -> Admission<'_> {
+    fn admit_batch_get(&self, mut request: Value) -> Admission {
         let Some(tables) = request["RequestItems"].as_object_mut() else {
             return Admission::Forward {
                 charge: Charge { reads: None },
-                release: None,
-                body: None,
+                    body: None,
                 unprocessed: None,
             };
         };
@@ -475,8 +401,7 @@ impl Capacity {
                         consistent,
                     }),
                 },
-                release: None,
-                body: None,
+                    body: None,
                 unprocessed: None,
             };
         }
@@ -489,14 +414,13 @@ impl Capacity {
                     consistent,
                 }),
             },
-            release: None,
             body: serde_json::to_vec(&request).ok(),
             unprocessed: Some(Value::Object(unprocessed)),
         }
     }
 
-    fn throttle(&self, resource: &str, operation: &str, pk: &str) -> Admission<'_> {
-        self.count(true);
+    fn throttle(&self, resource: &str, operation: &str, pk: &str) -> Admission {
+        self.count_throttle();
         let body = json!({
             "__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
             "message": format!("Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: {pk}"),
@@ -566,7 +490,7 @@ fn tables_retain_nonempty(request: &mut Value) {
     }
 }
 
-fn cancelled(reasons: &[Value]) -> Admission<'static> {
+fn cancelled(reasons: &[Value]) -> Admission {
     let codes: Vec<&str> = reasons.iter().filter_map(|r| r["Code"].as_str()).collect();
     let body = json!({
         "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
@@ -621,34 +545,6 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(600));
         assert!(admitted(&capacity), "half a second refills one unit");
         assert_eq!(capacity.counters().throttled, 1);
-    }
-
-    #[test]
-    fn transactions_on_one_item_conflict_while_the_first_is_in_flight() {
-        let capacity = Capacity::new(Limits::dynamodb(1.0));
-        let txn = json!({"TransactItems": [
-            {"Update": {"Key": {"PK": {"S": "PRODUCT#hot"}, "SK": {"S": "PRODUCT"}}}},
-            {"Put": {"Item": {"PK": {"S": "USER#a"}, "SK": {"S": "ORDER#1"}}}},
-        ]})
-        .to_string();
-        let first = capacity.admit("TransactWriteItems", txn.as_bytes());
-        assert!(matches!(first, Admission::Forward { .. }));
-        match capacity.admit("TransactWriteItems", txn.as_bytes()) {
-            Admission::Refuse(400, body) => {
-                assert!(body.contains("TransactionCanceledException"), "{body}");
-                assert!(body.contains("TransactionConflict"), "{body}");
-            }
-            _ => panic!("the second transaction must conflict"),
-        }
-        drop(first);
-        assert!(
-            matches!(
-                capacity.admit("TransactWriteItems", txn.as_bytes()),
-                Admission::Forward { .. }
-            ),
-            "free again once the first is answered"
-        );
-        assert_eq!(capacity.counters().conflicts, 1);
     }
 
     #[test]

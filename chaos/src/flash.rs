@@ -395,6 +395,12 @@ fn report(
     }
     let placed = checkouts.iter().filter(|r| r.status == Some(201)).count();
     let counters = capacity.counters();
+    let isolation = world
+        .engine
+        .isolation()
+        .map(|i| i.counters())
+        .unwrap_or_default();
+    let conflicts = isolation.write_conflicts + isolation.transaction_conflicts;
     // The product item and its bucket items (`PRODUCT#<id>#<i>`).
     let hot_items: Vec<f64> = counters
         .writes_by_partition
@@ -436,8 +442,12 @@ fn report(
         hot_writes.0, hot_writes.1
     );
     println!(
-        "| throttled calls / transaction conflicts (all partitions) | {} / {} |",
-        counters.throttled, counters.conflicts
+        "| throttled calls / conflicts with a transaction in flight (writes refused + transactions cancelled, hold {} ms) | {} / {} ({} + {}) |",
+        args.transaction_hold_ms,
+        counters.throttled,
+        conflicts,
+        isolation.write_conflicts,
+        isolation.transaction_conflicts
     );
     Outcome {
         buckets,
@@ -448,7 +458,7 @@ fn report(
         predicted,
         hot_writes,
         throttled: counters.throttled,
-        conflicts: counters.conflicts,
+        conflicts,
         p50_p99: latency_ms(checkouts.iter().copied().filter(|r| r.status == Some(201))),
         left,
         violations: 0,

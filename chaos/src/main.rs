@@ -142,6 +142,12 @@ struct Args {
     /// times this, so that this machine can reach them.
     #[arg(long, default_value_t = 0.02)]
     capacity_scale: f64,
+    /// DynamoDB's transaction isolation, modelled in every scenario (`devkit::isolation`): each
+    /// transaction holds its items for the engine's own time plus this many milliseconds, a
+    /// write to a held item is refused with `TransactionConflictException` and a transaction
+    /// meeting one is cancelled with `TransactionConflict`.
+    #[arg(long, default_value_t = 10)]
+    transaction_hold_ms: u64,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -191,7 +197,10 @@ async fn build_world(
     faults: Faults,
     capacity: Option<Arc<capacity::Capacity>>,
 ) -> Result<World, BoxError> {
-    let engine = Engine::memory().await?;
+    let engine = Engine::memory()
+        .await?
+        .isolated(Duration::from_millis(args.transaction_hold_ms))
+        .await?;
     let table = TABLE;
     let store = DynamoStore::local(&engine.endpoint(), table);
     store.ensure_table().await?;

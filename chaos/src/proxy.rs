@@ -10,9 +10,11 @@
 //! Besides faults, a [`Stall`] shared by the proxies of one function parks the next
 //! `TransactWriteItems` any of them sees, until the scenario releases it: a request held between
 //! its read and its write, on purpose and deterministically. And a [`Capacity`] shared by every
-//! proxy of a run models DynamoDB's per-partition limits and transaction conflicts.
+//! proxy of a run models DynamoDB's per-partition limits; the conflicts of transactions in flight
+//! come from the engine's isolation model (`devkit::isolation`), behind every proxy, and are
+//! logged here when the engine answers with one.
 
-use crate::capacity::{self, Admission, Capacity};
+use crate::capacity::{Admission, Capacity};
 use harness::fleet::Instance;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -61,7 +63,8 @@ pub enum FaultKind {
     KillMidRequest,
     /// A kill from the harness's random killer, not tied to a DynamoDB call.
     RandomKill,
-    /// The capacity model cancelled a transaction for `TransactionConflict`.
+    /// The engine's isolation model refused a write or cancelled a transaction: an item was held
+    /// by a transaction in flight.
     Conflict,
 }
 
@@ -386,14 +389,9 @@ async fn handle(
     let mut body = body;
     let mut settle = None;
     let mut rewrote = false;
-    let _in_flight: Option<capacity::InFlight<'_>> = match admission {
+    match admission {
         Some(Admission::Refuse(status, error)) => {
-            let conflict = error.contains("TransactionConflict");
-            record(if conflict {
-                FaultKind::Conflict
-            } else {
-                FaultKind::Throttle
-            });
+            record(FaultKind::Throttle);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
             let mut response = Response::new(Full::new(Bytes::from(error)));
             *response.status_mut() = status;
@@ -405,7 +403,6 @@ async fn handle(
         }
         Some(Admission::Forward {
             charge,
-            release,
             body: rewritten,
             unprocessed,
         }) => {
@@ -419,10 +416,9 @@ async fn handle(
                 record(FaultKind::Throttle);
             }
             settle = Some((charge, unprocessed));
-            release
         }
-        None => None,
-    };
+        None => {}
+    }
     let mut forward = Request::builder().method(parts.method).uri(&state.engine);
     for (name, value) in &parts.headers {
         // A rewritten body (a batch without its throttled keys) has another length: hyper
@@ -435,6 +431,10 @@ async fn handle(
     let response = state.client.request(forward).await.map_err(|_| Dropped)?;
     let (mut parts, body) = response.into_parts();
     let mut body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    // The engine's isolation model refused the call: a transaction in flight held an item.
+    if devkit::isolation::is_conflict(parts.status.as_u16(), &body) {
+        record(FaultKind::Conflict);
+    }
     if let (Some(capacity), Some((charge, unprocessed))) = (state.capacity.as_deref(), settle)
         && parts.status.is_success()
         && let Some(settled) = capacity.settle(&charge, &body, unprocessed)
