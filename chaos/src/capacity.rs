@@ -139,7 +139,6 @@ fn string_of(item: &Value, attribute: &str) -> Option<String> {
     item.get(attribute)?.get("S")?.as_str().map(str::to_owned)
 }
 
-
 /// The partition key of the listing index for `value` (its `GSI1PK`).
 pub fn index_partition(value: &str) -> String {
     format!("{}#{value}", shared::store::schema::LISTING_INDEX)
@@ -359,7 +358,7 @@ impl Capacity {
         let Some(tables) = request["RequestItems"].as_object_mut() else {
             return Admission::Forward {
                 charge: Charge { reads: None },
-                    body: None,
+                body: None,
                 unprocessed: None,
             };
         };
@@ -401,7 +400,7 @@ impl Capacity {
                         consistent,
                     }),
                 },
-                    body: None,
+                body: None,
                 unprocessed: None,
             };
         }

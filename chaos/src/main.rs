@@ -20,6 +20,7 @@
 mod capacity;
 mod checker;
 mod flash;
+mod headroom;
 mod load;
 mod proxy;
 mod stall;
@@ -148,6 +149,11 @@ struct Args {
     /// meeting one is cancelled with `TransactionConflict`.
     #[arg(long, default_value_t = 10)]
     transaction_hold_ms: u64,
+    /// Flash sale: after the side-by-side sales, one more sale of the hot product in 8 buckets
+    /// during which an admin restocks it (`If-Match: *`, then with the tag just read), splits it
+    /// from 8 to 16 buckets, and deletes it.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    admin_mid_sale: bool,
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
