@@ -286,7 +286,9 @@ fn buckets_sound(state: &FinalState, v: &mut Vec<Violation>) {
             );
         }
         let sum: i64 = held.iter().map(|(_, s)| s).sum();
-        if state.stock.get(product) != Some(&sum) {
+        // A deleted product (an admin's delete mid-sale) leaves no item behind.
+        let gone = state.stock.get(product).is_none() && held.is_empty();
+        if !gone && state.stock.get(product) != Some(&sum) {
             violation(
                 v,
                 "buckets sum to the stock shown",
@@ -392,5 +394,60 @@ fn own_data_only(records: &[Record], state: &FinalState, v: &mut Vec<Violation>)
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn answered(status: u16, body: Value) -> Record {
+        let now = Instant::now();
+        Record {
+            id: 1,
+            user: "shopper-000".into(),
+            method: "PUT".into(),
+            path: "/cart/items/mug".into(),
+            key: None,
+            started: now,
+            finished: now,
+            status: Some(status),
+            error: None,
+            content_type: "application/problem+json".into(),
+            served_by: Some("put-cart-item#0".into()),
+            raw_body: body.to_string(),
+            body: Some(body),
+        }
+    }
+
+    /// A 500 is a violation whatever explains it: a conflict with a transaction in flight, or any
+    /// other fault, must be retried or answered 503, never surface as an internal error.
+    #[test]
+    fn any_500_is_a_violation_even_next_to_a_fault() {
+        let record = answered(
+            500,
+            serde_json::json!({"type": "x:internal", "status": 500}),
+        );
+        let conflict = Fault {
+            kind: FaultKind::Conflict,
+            function: "put-cart-item".into(),
+            slot: 0,
+            at: record.started,
+        };
+        let mut v = Vec::new();
+        well_formed(std::slice::from_ref(&record), &mut v);
+        server_errors_explained(std::slice::from_ref(&record), &[conflict.clone()], &mut v);
+        assert_eq!(v.len(), 2, "{v:?}");
+
+        // The same conflict explains a 503.
+        let unavailable = answered(
+            503,
+            serde_json::json!({"type": "x:unavailable", "status": 503}),
+        );
+        let mut v = Vec::new();
+        well_formed(std::slice::from_ref(&unavailable), &mut v);
+        server_errors_explained(std::slice::from_ref(&unavailable), &[conflict], &mut v);
+        assert!(v.is_empty(), "{v:?}");
     }
 }

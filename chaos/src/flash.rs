@@ -96,6 +96,10 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
     let limits = Limits::dynamodb(args.capacity_scale);
     let capacity = Arc::new(Capacity::new(limits));
     let mut sale = args.clone();
+    if args.buyers_per_bucket > 0 {
+        sale.buyers = args.buyers_per_bucket * buckets as usize;
+    }
+    let args = &sale.clone();
     sale.products = 6;
     sale.stock = stock;
     sale.max_open_orders = Some(args.sale_open_orders);
@@ -112,9 +116,19 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
     let world = build_world(&sale, args.instances, Faults::NONE, Some(capacity.clone())).await?;
     split_hot(&world, stock, buckets).await?;
     let recorder = Arc::new(Recorder::default());
+    // One shopper alone, before the sale, on another product: the checkout's latency unloaded.
+    let sold_out = Arc::new(AtomicBool::new(false));
+    let mut users = Users {
+        world: &world,
+        next: 0,
+    };
+    let unloaded = unloaded_checkout(
+        &world,
+        users.shopper(PROBE_ROUNDS, &recorder, args.seed, &sold_out),
+    )
+    .await;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.sale_secs);
-    let sold_out = Arc::new(AtomicBool::new(false));
     let headroom = Sampler::start();
     let admin_writes = admin.then(|| {
         let bearer = format!(
@@ -135,31 +149,16 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
     });
     let mut tasks = Vec::new();
     for i in 0..args.buyers + args.browsers {
-        let sub = format!("shopper-{i:03}");
-        let token = world.issuer.mint(&TokenSpec {
-            sub: sub.clone(),
-            admin: false,
-            ttl_secs: 3600,
-        });
-        let shopper = Sale {
-            http: Client::builder()
-                .timeout(load::CLIENT_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
-            recorder: recorder.clone(),
-            base: world.door.url(),
-            bearer: format!("Bearer {token}"),
-            sub,
-            rng: fastrand::Rng::with_seed(args.seed ^ ((i as u64 + 1) << 12)),
-            products: world.products.clone(),
-            sold_out: sold_out.clone(),
-        };
+        let seed = args.seed ^ ((i as u64 + 1) << 12);
         tasks.push(if i < args.buyers {
-            tokio::spawn(shopper.buy(deadline))
+            let buyer = users.shopper(USERS_PER_BUYER, &recorder, seed, &sold_out);
+            tokio::spawn(buyer.buy(deadline))
         } else {
-            tokio::spawn(shopper.browse(deadline))
+            let browser = users.shopper(1, &recorder, seed, &sold_out);
+            tokio::spawn(browser.browse(deadline))
         });
     }
+    let audited = users.next;
     for task in tasks {
         let _ = task.await;
     }
@@ -171,7 +170,7 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
     };
     let records = recorder.all();
     let faults = world.log.all();
-    let state = final_state(&world, args.buyers + args.browsers).await?;
+    let state = final_state(&world, audited).await?;
     // An admin's restock sets the stock whatever was sold: the hot product's conservation holds
     // only without one (its other invariants still apply).
     let mut initial = world.initial.clone();
@@ -182,6 +181,11 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
     let left = state.stock.get(HOT).copied().unwrap_or_default();
     let outcome = report(
         args, buckets, stock, &world, &records, &faults, started, took, left, &capacity,
+    );
+    println!(
+        "| checkout p50 unloaded (one shopper alone, before the sale) / in the sale | {unloaded:.0} ms / {:.0} ms ({:.1}×) |",
+        outcome.p50_p99.0,
+        outcome.p50_p99.0 / unloaded.max(0.001)
     );
     println!(
         "| machine headroom during the sale | {} |",
@@ -207,6 +211,44 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
         headroom,
         ..outcome
     })
+}
+
+/// Checkouts of the unloaded probe.
+const PROBE_ROUNDS: usize = 8;
+
+/// How long a checkout takes with nothing else running: one shopper (a user per checkout, as
+/// the buyers), [`PROBE_ROUNDS`] checkouts of one unit of another product, one after another;
+/// the median of `POST /orders`, in ms.
+async fn unloaded_checkout(world: &World, mut probe: Sale) -> f64 {
+    let until = Instant::now() + Duration::from_secs(30);
+    let calm = world
+        .products
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| HOT.to_owned());
+    let mut took = Vec::new();
+    for _ in 0..PROBE_ROUNDS {
+        probe.at = (probe.at + 1) % probe.identities.len();
+        probe
+            .retrying(
+                Method::PUT,
+                &format!("/cart/items/{calm}"),
+                Some(json!({"quantity": 1})),
+                None,
+                until,
+            )
+            .await;
+        let key = uuid::Uuid::new_v4().to_string();
+        if let Some(r) = probe
+            .retrying(Method::POST, "/orders", None, Some(&key), until)
+            .await
+            .filter(|r| r.status == Some(201))
+        {
+            took.push(r.finished.duration_since(r.started).as_secs_f64() * 1000.0);
+        }
+    }
+    took.sort_by(f64::total_cmp);
+    took.get(took.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Splits the hot product's stock over `buckets` items, as an admin's `PUT` with
@@ -236,8 +278,12 @@ async fn split_hot(world: &World, stock: i64, buckets: u32) -> Result<(), BoxErr
 fn compare(args: &Args, outcomes: &[Outcome]) {
     let Some(base) = outcomes.first() else { return };
     println!(
-        "\n| flash sale side by side: {HOT}, stock {}, {} buyers, {} browsers, limits × {} | | | | | | | | |",
-        args.sale_stock, args.buyers, args.browsers, args.capacity_scale
+        "\n| flash sale side by side: {HOT}, stock {}, {} buyers per bucket ({USERS_PER_BUYER} users each), {} browsers, limits × {}, transaction hold {} ms | | | | | | | | | | | |",
+        args.sale_stock,
+        args.buyers_per_bucket,
+        args.browsers,
+        args.capacity_scale,
+        args.transaction_hold_ms
     );
     println!(
         "| stock buckets | checkouts placed | sale length | checkouts a second (mean / peak) | × the first | predicted ceiling (writes) | of the ceiling | write units: busiest item / all of {HOT} | throttled / conflicts | checkout p50 / p99 | machine headroom | violations |"
@@ -301,18 +347,69 @@ struct Sale {
     http: Client,
     recorder: Arc<Recorder>,
     base: String,
-    bearer: String,
-    sub: String,
+    /// The users this shopper stands for, as (sub, `Bearer …`), one after another: each user's
+    /// partition (cart, orders, counter) has DynamoDB's per-partition limits too, and one user
+    /// checking out many times a second would meet them long before the product does.
+    identities: Vec<(String, String)>,
+    at: usize,
     rng: fastrand::Rng,
     products: Arc<Vec<String>>,
     sold_out: Arc<AtomicBool>,
 }
+
+/// Hands out the users of one sale (`shopper-000`, `shopper-001`, …), so the checker audits
+/// every one of them.
+struct Users<'w> {
+    world: &'w World,
+    next: usize,
+}
+
+impl Users<'_> {
+    /// A shopper standing for `count` users of its own.
+    fn shopper(
+        &mut self,
+        count: usize,
+        recorder: &Arc<Recorder>,
+        seed: u64,
+        sold_out: &Arc<AtomicBool>,
+    ) -> Sale {
+        let identities = (self.next..self.next + count)
+            .map(|i| {
+                let sub = format!("shopper-{i:03}");
+                let token = self.world.issuer.mint(&TokenSpec {
+                    sub: sub.clone(),
+                    admin: false,
+                    ttl_secs: 3600,
+                });
+                (sub, format!("Bearer {token}"))
+            })
+            .collect();
+        self.next += count;
+        Sale {
+            http: Client::builder()
+                .timeout(load::CLIENT_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            recorder: recorder.clone(),
+            base: self.world.door.url(),
+            identities,
+            at: 0,
+            rng: fastrand::Rng::with_seed(seed),
+            products: self.world.products.clone(),
+            sold_out: sold_out.clone(),
+        }
+    }
+}
+
+/// Users each buyer stands for, one checkout each in turn.
+const USERS_PER_BUYER: usize = 8;
 
 impl Sale {
     /// Puts one of the hot product in the cart and checks out, again and again, until it is sold
     /// out, the user holds the most open orders allowed, or the sale ends.
     async fn buy(mut self, deadline: Instant) {
         while Instant::now() < deadline && !self.sold_out.load(Ordering::Relaxed) {
+            self.at = (self.at + 1) % self.identities.len();
             let put = self
                 .retrying(
                     Method::PUT,
@@ -383,8 +480,8 @@ impl Sale {
                 &self.http,
                 &self.recorder,
                 &self.base,
-                &self.sub,
-                &self.bearer,
+                &self.identities[self.at].0,
+                &self.identities[self.at].1,
                 method.clone(),
                 path,
                 body.as_ref(),

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Below this share of idle CPU, a figure is the machine's, not the model's.
-pub const MIN_IDLE: f64 = 0.10;
+pub const MIN_IDLE: f64 = 0.20;
 
 /// What the machine had to spare over one run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,8 +24,7 @@ pub struct Headroom {
 impl Headroom {
     /// Whether the machine saturated, so that a throughput measured meanwhile is void.
     pub fn saturated(&self) -> bool {
-        self.idle.is_some_and(|idle| idle < MIN_IDLE)
-            || self.run_queue_mean > 2.0 * self.cores as f64
+        self.idle.is_some_and(|idle| idle < MIN_IDLE) || self.run_queue_mean > self.cores as f64
     }
 
     pub fn describe(&self) -> String {
@@ -82,7 +81,8 @@ impl Sampler {
             let mut samples = Vec::new();
             while !stopping.load(Ordering::Relaxed) {
                 if let Some(n) = runnable() {
-                    samples.push(n);
+                    // Less the thread that reads it, which is always running then.
+                    samples.push(n.saturating_sub(1));
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
@@ -110,6 +110,40 @@ impl Sampler {
                 / samples.len().max(1) as f64,
             run_queue_max: samples.iter().copied().max().unwrap_or(0),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(idle: f64, run_queue_mean: f64) -> Headroom {
+        Headroom {
+            idle: Some(idle),
+            run_queue_mean,
+            run_queue_max: 0,
+            cores: 2,
+        }
+    }
+
+    #[test]
+    fn a_figure_taken_without_headroom_is_void() {
+        assert!(!with(0.5, 1.0).saturated());
+        assert!(with(0.1, 1.0).saturated(), "under a fifth idle");
+        assert!(
+            with(0.5, 2.5).saturated(),
+            "more runnable threads than cores"
+        );
+        assert!(with(0.1, 1.0).describe().contains("SATURATED"));
+    }
+
+    #[tokio::test]
+    async fn this_machine_can_be_read() {
+        let headroom = Sampler::start().finish().await;
+        assert!(headroom.cores >= 1);
+        if std::path::Path::new("/proc/stat").exists() {
+            assert!(headroom.idle.is_some_and(|i| (0.0..=1.0).contains(&i)));
         }
     }
 }

@@ -113,6 +113,11 @@ struct Args {
     /// Flash sale: shoppers buying the one hot product.
     #[arg(long, default_value_t = 48)]
     buyers: usize,
+    /// Flash sale: buyers per stock bucket of the hot product (0: `--buyers` for every sale).
+    /// Demand that grows with the ceiling keeps each sale near its ceiling without queueing far
+    /// past it, so the figures measure the model's limit, not this machine's.
+    #[arg(long, default_value_t = 4)]
+    buyers_per_bucket: usize,
     /// Flash sale: shoppers browsing the catalog meanwhile.
     #[arg(long, default_value_t = 8)]
     browsers: usize,

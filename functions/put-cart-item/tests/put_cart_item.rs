@@ -179,3 +179,31 @@ async fn a_quantity_written_with_a_point_is_an_integer() {
     assert_eq!(body["items"][0]["quantity"], 27);
     assert_eq!(body["total"], 2700);
 }
+
+/// DynamoDB refuses a write on an item that a transaction in flight holds (a checkout of the same
+/// cart in another tab) with `TransactionConflictException`, which the SDK does not retry: the
+/// store sends it again, and the shopper never sees it.
+#[tokio::test]
+async fn a_write_refused_for_a_transaction_in_flight_is_retried_and_lands() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "mug", "Mug", 1200, 10).await;
+    let proxy = t.proxy().await;
+    proxy.fail_next("UpdateItem", 2, 400, "TransactionConflictException");
+    let call = Call::new("PUT", "/cart/items/{product_id}", "/cart/items/mug")
+        .header("authorization", &t.user_bearer("two-tabs"))
+        .json(&json!({"quantity": 2}));
+    let response = handle(
+        &t.through(&proxy),
+        &t.auth,
+        call.request().expect("valid event"),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(response.status(), 200, "{:?}", body_json(&response));
+    assert_eq!(
+        proxy.sent("UpdateItem").len(),
+        3,
+        "two refusals, then the write"
+    );
+    assert_eq!(lines(&t, "two-tabs").await, 1);
+}

@@ -431,3 +431,27 @@ async fn if_match_with_only_weak_tags_never_holds() {
     );
     assert_eq!(stored(&t, "ghost").await, None);
 }
+
+/// An admin's restock with `If-Match: *` while a checkout's transaction holds the product item:
+/// DynamoDB refuses the `UpdateItem` with `TransactionConflictException`; the store retries it.
+#[tokio::test]
+async fn a_restock_refused_for_a_transaction_in_flight_is_retried_and_lands() {
+    let t = spawn_app().await;
+    seed_product(&t.app, "mug", "Mug", 1200, 10).await;
+    let proxy = t.proxy().await;
+    proxy.fail_next("UpdateItem", 3, 400, "TransactionConflictException");
+    let call = call("mug")
+        .header("authorization", &t.admin_bearer("admin-1"))
+        .header("if-match", "*")
+        .json(&json!({"name": "Mug", "description": "A mug", "price": 1200, "stock": 500}));
+    let response = handle(
+        &t.through(&proxy),
+        &t.auth,
+        call.request().expect("valid event"),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(response.status(), 200, "{:?}", body_json(&response));
+    assert_eq!(body_json(&response)["stock"], 500);
+    assert_eq!(proxy.sent("UpdateItem").len(), 4);
+}
