@@ -113,11 +113,22 @@ struct Args {
     /// Flash sale: shoppers buying the one hot product.
     #[arg(long, default_value_t = 48)]
     buyers: usize,
+    /// Flash sale: each browser's mean pause between two pages, in ms.
+    #[arg(long, default_value_t = 400)]
+    browse_every_ms: u64,
     /// Flash sale: buyers per stock bucket of the hot product (0: `--buyers` for every sale).
     /// Demand that grows with the ceiling keeps each sale near its ceiling without queueing far
     /// past it, so the figures measure the model's limit, not this machine's.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 3)]
     buyers_per_bucket: usize,
+    /// Flash sale: the buyers start checkouts at this share of the sale's predicted ceiling, all
+    /// together (0: as fast as each buyer can, a closed loop that queues far past the ceiling).
+    #[arg(long, default_value_t = 0.95)]
+    sale_load: f64,
+    /// Flash sale: the load of the sale during which the admin writes land, as a share of its
+    /// ceiling (the admin's writes need the buckets' write units too).
+    #[arg(long, default_value_t = 0.8)]
+    admin_sale_load: f64,
     /// Flash sale: shoppers browsing the catalog meanwhile.
     #[arg(long, default_value_t = 8)]
     browsers: usize,
@@ -146,7 +157,7 @@ struct Args {
     max_open_orders: Option<u32>,
     /// Flash sale: DynamoDB's per-partition limits (3,000 read and 1,000 write units a second)
     /// times this, so that this machine can reach them.
-    #[arg(long, default_value_t = 0.02)]
+    #[arg(long, default_value_t = 0.01)]
     capacity_scale: f64,
     /// DynamoDB's transaction isolation, modelled in every scenario (`devkit::isolation`): each
     /// transaction holds its items for the engine's own time plus this many milliseconds, a
@@ -553,6 +564,10 @@ async fn run(args: Args) -> Result<usize, BoxError> {
     let records = recorder.all();
     let faults_seen = world.log.all();
     let (starts, kills) = (world.fleet.starts(), world.fleet.kills());
+    let isolation = world
+        .engine
+        .isolation()
+        .map(|i| (i.hold(), i.counters()));
     let state = final_state(&world, args.users).await?;
     let violations = checker::check(&records, &world.initial, &state, &faults_seen);
     world.stop().await;
@@ -589,6 +604,15 @@ async fn run(args: Args) -> Result<usize, BoxError> {
         by_kind(FaultKind::DropBefore),
         by_kind(FaultKind::DropAfter)
     );
+    if let Some((hold, c)) = isolation {
+        println!(
+            "| transaction isolation (hold {} ms): transactions / writes refused for one in flight / transactions cancelled for one | {} / {} / {} |",
+            hold.as_millis(),
+            c.transactions,
+            c.write_conflicts,
+            c.transaction_conflicts
+        );
+    }
     println!(
         "| instances killed: at random / mid-request / right after a commit | {} / {} / {} ({kills} in all) |",
         by_kind(FaultKind::RandomKill),

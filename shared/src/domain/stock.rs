@@ -31,6 +31,16 @@ pub fn pick(buckets: u32, random: u64) -> usize {
     (random % u64::from(buckets.max(1))) as usize
 }
 
+/// One of `buckets` buckets other than `not` (throttled, say), picked at random; `not` itself when
+/// there is no other.
+pub fn pick_other(buckets: u32, not: usize, random: u64) -> usize {
+    if buckets <= 1 {
+        return not;
+    }
+    let p = pick(buckets - 1, random);
+    if p >= not { p + 1 } else { p }
+}
+
 /// How to draw `quantity` from buckets holding `stocks`: from one bucket picked at random among
 /// those that hold enough, else as [`draw`] does. `None` when all of them hold too little.
 pub fn choose(stocks: &[i64], quantity: u32, random: u64) -> Option<Vec<(usize, u32)>> {
@@ -117,5 +127,16 @@ mod tests {
         assert_eq!(draw(&[2, 5, 1], 8), Some(vec![(1, 5), (0, 2), (2, 1)]));
         assert_eq!(draw(&[2, 5, 1], 9), None);
         assert_eq!(draw(&[0, -1, 0], 1), None);
+    }
+
+    #[test]
+    fn another_bucket_is_never_the_one_to_avoid() {
+        for random in 0..64 {
+            let b = pick_other(8, 3, random);
+            assert!(b < 8 && b != 3, "{b}");
+        }
+        let all: std::collections::BTreeSet<usize> = (0..64).map(|r| pick_other(4, 0, r)).collect();
+        assert_eq!(all.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(pick_other(1, 0, 7), 0);
     }
 }

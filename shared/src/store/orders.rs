@@ -9,8 +9,8 @@ use super::ops::{
     OrderPage,
 };
 use super::page::{page_fetch, page_of};
-use super::retry::random;
-use super::txn::{Sent, code};
+use super::retry::{Patience, random};
+use super::txn::{Sent, Throttled, code, is_throttle};
 use crate::domain::checkout::check_line;
 use crate::domain::{
     Cart, EntityTag, IdempotencyKey, IdempotencyRecord, LineReason, LineRejection, Order, OrderId,
@@ -260,7 +260,9 @@ impl Checkout for DynamoStore {
             Some(commit.max_open_orders),
         )?);
         let mut draws = Draws::new(order, commit.buckets);
-        for _ in 0..DRAW_ROUNDS {
+        let mut patience = Patience::new();
+        let mut redraws = 0;
+        loop {
             let mut all = draws.stock_updates(&self.table, order)?;
             let first_fixed = all.len();
             if first_fixed + items.len() > MAX_TRANSACTION_ACTIONS {
@@ -276,11 +278,26 @@ impl Checkout for DynamoStore {
             // sharing an issuer would share tokens. The SDK attaches a fresh token per call and keeps
             // it across its own retries, so a retry of one send cannot commit twice; a second send for
             // the same key cannot either, because the key's record is written only if absent.
-            let reasons = match self.transact(all).await? {
+            let reasons = match self.transact_retrying(all, Throttled::Return).await? {
                 Sent::Ok => return Ok(CommitOutcome::Committed),
                 Sent::InProgress => return Ok(CommitOutcome::InProgress),
                 Sent::Cancelled(reasons) => reasons,
             };
+            // Over a partition's capacity, and no condition failed: a line drawn from one bucket
+            // that was over moves to another bucket of its product (picked at random, so likely
+            // one with room), and the transaction goes again after a pause. Sending it to the same
+            // bucket again would wait for that bucket while the others idle.
+            if reasons.iter().any(|r| is_throttle(code(r)))
+                && !reasons.iter().any(|r| code(r) == "ConditionalCheckFailed")
+            {
+                draws.avoid_throttled(&reasons);
+                if !patience.pause().await {
+                    return Err(StoreError::Unavailable(
+                        "the checkout's partitions stayed over their capacity".into(),
+                    ));
+                }
+                continue;
+            }
             let failed = |i: usize| {
                 reasons
                     .get(i)
@@ -356,10 +373,14 @@ impl Checkout for DynamoStore {
             if !rejected.is_empty() {
                 return Ok(CommitOutcome::LinesRejected(rejected));
             }
+            redraws += 1;
+            if redraws >= DRAW_ROUNDS {
+                return Err(StoreError::Unavailable(
+                    "the product's stock buckets kept running dry under concurrent checkouts; retry"
+                        .into(),
+                ));
+            }
         }
-        Err(StoreError::Unavailable(
-            "the product's stock buckets kept running dry under concurrent checkouts; retry".into(),
-        ))
     }
 }
 
@@ -441,6 +462,21 @@ impl Draws {
                 },
             })
             .collect()
+    }
+
+    /// Moves each line drawn from one bucket that `reasons` say was over its capacity to another
+    /// bucket of its product.
+    fn avoid_throttled(&mut self, reasons: &[CancellationReason]) {
+        for (j, &(line_at, bucket)) in self.index.iter().enumerate() {
+            let throttled = reasons.get(j).is_some_and(|r| is_throttle(code(r)));
+            if throttled && self.spread[line_at] > 1 && self.from[line_at].len() == 1 {
+                let quantity = self.from[line_at][0].1;
+                self.from[line_at] = vec![(
+                    stock::pick_other(self.spread[line_at], bucket, random()),
+                    quantity,
+                )];
+            }
+        }
     }
 
     /// The stock updates of every draw, in line order.

@@ -18,8 +18,9 @@ use super::ops::{
 };
 use super::page::{page_fetch, page_of};
 use super::retry;
+use super::retry::Patience;
 use super::schema::{GSI1PK, LISTING_INDEX};
-use super::txn::{Sent, code};
+use super::txn::{Sent, Throttled, code, is_throttle};
 use crate::domain::{
     Currency, EntityTag, MAX_STOCK_BUCKETS, Precondition, Product, ProductDraft, ProductId,
     Versioned, now_rfc3339, stock,
@@ -44,8 +45,6 @@ const BUCKET_ENTITY: &str = "stock-bucket";
 const HOT_FOR: Duration = Duration::from_secs(1);
 /// Most products the hot cache holds before it drops what has expired.
 const HOT_MAX: usize = 1024;
-/// Attempts at a write over a product and its buckets that a concurrent change keeps cancelling.
-const SPREAD_ATTEMPTS: usize = 4;
 /// Reads of a product that may meet a new split landing between its two reads: a re-split is
 /// a rare admin write, so meeting one three times in a row means they keep coming.
 const SPLIT_READS: usize = 3;
@@ -486,7 +485,8 @@ impl DynamoStore {
         call: &PutCall<'_>,
         precondition: &Precondition,
     ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
-        for _ in 0..SPREAD_ATTEMPTS {
+        let mut patience = Patience::new();
+        loop {
             let current = self.read_whole(call.id).await?;
             if !precondition.holds(current.as_ref().map(Whole::etag).as_ref()) {
                 return Err(StoreError::PreconditionFailed);
@@ -581,7 +581,12 @@ impl DynamoStore {
                 )?);
             }
             if !self.admin_transact(items).await? {
-                continue;
+                if patience.pause().await {
+                    continue;
+                }
+                return Err(StoreError::Unavailable(
+                    "the product kept changing while its stock buckets were written".into(),
+                ));
             }
             let outcome = if current.is_some() {
                 PutOutcome::Replaced
@@ -621,9 +626,6 @@ impl DynamoStore {
                 },
             ));
         }
-        Err(StoreError::Unavailable(
-            "the product kept changing while its stock buckets were written".into(),
-        ))
     }
 }
 
@@ -661,10 +663,12 @@ fn delete_item(table: &str, key: Key, etag: Option<&str>) -> Result<TransactWrit
 
 impl DynamoStore {
     /// Sends an admin's transaction over a product and its buckets: `true` once committed, `false`
-    /// when it failed only on its conditions (something changed since the read: read again), the
-    /// error otherwise.
+    /// when it failed only on its conditions (something changed since the read) or for a
+    /// partition over its capacity (mid-sale, the buckets' writes take most of it): read again,
+    /// after a pause. Sending the same transaction again would only meet the checkouts that
+    /// changed the buckets meanwhile. The error otherwise.
     async fn admin_transact(&self, items: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
-        let reasons = match self.transact(items).await? {
+        let reasons = match self.transact_retrying(items, Throttled::Return).await? {
             Sent::Ok => return Ok(true),
             Sent::Cancelled(reasons) => reasons,
             Sent::InProgress => {
@@ -676,7 +680,7 @@ impl DynamoStore {
         let codes: Vec<&str> = reasons.iter().map(code).collect();
         if codes
             .iter()
-            .all(|c| matches!(*c, "None" | "ConditionalCheckFailed"))
+            .all(|c| matches!(*c, "None" | "ConditionalCheckFailed") || is_throttle(c))
         {
             Ok(false)
         } else {
@@ -726,7 +730,8 @@ impl DynamoStore {
         id: &ProductId,
         precondition: &Precondition,
     ) -> Result<(), StoreError> {
-        for _ in 0..SPREAD_ATTEMPTS {
+        let mut patience = Patience::new();
+        loop {
             let Some(current) = self.read_whole(id).await? else {
                 return Err(StoreError::NotFound);
             };
@@ -768,10 +773,12 @@ impl DynamoStore {
             if self.admin_transact(items).await? {
                 return Ok(());
             }
+            if !patience.pause().await {
+                return Err(StoreError::Unavailable(
+                    "the product kept changing while it was being deleted".into(),
+                ));
+            }
         }
-        Err(StoreError::Unavailable(
-            "the product kept changing while it was being deleted".into(),
-        ))
     }
 }
 

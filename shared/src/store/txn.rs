@@ -12,6 +12,23 @@ pub(super) fn code(reason: &CancellationReason) -> &str {
     reason.code().unwrap_or("None")
 }
 
+/// Whether a cancellation reason says the item's partition is over its capacity.
+pub(super) fn is_throttle(code: &str) -> bool {
+    matches!(
+        code,
+        "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
+    )
+}
+
+/// What [`DynamoStore::transact_retrying`] does with a cancellation for throttling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Throttled {
+    /// Send the same transaction again after a pause.
+    Retry,
+    /// Return it: the caller changes the transaction first.
+    Return,
+}
+
 /// Why a transaction was cancelled, per item, or the error that is not a cancellation.
 pub(super) enum Sent {
     Ok,
@@ -24,6 +41,17 @@ impl DynamoStore {
     /// DynamoDB cancels it only for a conflict with another transaction in flight or for
     /// throttling; 503's [`StoreError::Unavailable`] when that outlasts the budget.
     pub(super) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Sent, StoreError> {
+        self.transact_retrying(items, Throttled::Retry).await
+    }
+
+    /// As [`DynamoStore::transact`], but with `Throttled::Return`, a cancellation for
+    /// throttling is returned to the caller (who may move a write to a partition with room)
+    /// instead of retried.
+    pub(super) async fn transact_retrying(
+        &self,
+        items: Vec<TransactWriteItem>,
+        throttled: Throttled,
+    ) -> Result<Sent, StoreError> {
         let mut patience = Patience::new();
         loop {
             let sent = self
@@ -42,7 +70,9 @@ impl DynamoStore {
                     let transient = reasons
                         .iter()
                         .any(|r| classify_cancellation(code(r)) == Class::Retryable);
-                    if !transient {
+                    let returned = throttled == Throttled::Return
+                        && reasons.iter().any(|r| is_throttle(code(r)));
+                    if !transient || returned {
                         return Ok(Sent::Cancelled(reasons));
                     }
                     if !patience.pause().await {
