@@ -287,7 +287,7 @@ fn buckets_sound(state: &FinalState, v: &mut Vec<Violation>) {
         }
         let sum: i64 = held.iter().map(|(_, s)| s).sum();
         // A deleted product (an admin's delete mid-sale) leaves no item behind.
-        let gone = state.stock.get(product).is_none() && held.is_empty();
+        let gone = !state.stock.contains_key(product) && held.is_empty();
         if !gone && state.stock.get(product) != Some(&sum) {
             violation(
                 v,
@@ -437,7 +437,11 @@ mod tests {
         };
         let mut v = Vec::new();
         well_formed(std::slice::from_ref(&record), &mut v);
-        server_errors_explained(std::slice::from_ref(&record), &[conflict.clone()], &mut v);
+        server_errors_explained(
+            std::slice::from_ref(&record),
+            std::slice::from_ref(&conflict),
+            &mut v,
+        );
         assert_eq!(v.len(), 2, "{v:?}");
 
         // The same conflict explains a 503.

@@ -564,10 +564,7 @@ async fn run(args: Args) -> Result<usize, BoxError> {
     let records = recorder.all();
     let faults_seen = world.log.all();
     let (starts, kills) = (world.fleet.starts(), world.fleet.kills());
-    let isolation = world
-        .engine
-        .isolation()
-        .map(|i| (i.hold(), i.counters()));
+    let isolation = world.engine.isolation().map(|i| (i.hold(), i.counters()));
     let state = final_state(&world, args.users).await?;
     let violations = checker::check(&records, &world.initial, &state, &faults_seen);
     world.stop().await;
