@@ -179,7 +179,7 @@ mod tests {
                 "TransactionInProgressException",
             ]
         );
-        assert_eq!(codes_of(Class::Internal).len(), 27);
+        assert_eq!(codes_of(Class::Internal).len(), 26);
         let mut codes: Vec<&str> = ERROR_CODES.iter().map(|(c, _)| *c).collect();
         codes.sort_unstable();
         codes.dedup();
