@@ -127,7 +127,7 @@ struct Args {
     sale_load: f64,
     /// Flash sale: the load of the sale during which the admin writes land, as a share of its
     /// ceiling (the admin's writes need the buckets' write units too).
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = 0.85)]
     admin_sale_load: f64,
     /// Flash sale: shoppers browsing the catalog meanwhile.
     #[arg(long, default_value_t = 8)]
