@@ -743,6 +743,7 @@ async fn admin_mid_sale(
                 "restock, If-Match: the tag just read" => {
                     let read = http.get(&url).send().await;
                     let Some(tag) = read.ok().and_then(|r| r.headers().get("etag").cloned()) else {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
                         continue;
                     };
                     http.put(&url)

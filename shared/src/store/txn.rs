@@ -72,7 +72,10 @@ impl DynamoStore {
                         .any(|r| classify_cancellation(code(r)) == Class::Retryable);
                     let returned = throttled == Throttled::Return
                         && reasons.iter().any(|r| is_throttle(code(r)));
-                    if !transient || returned {
+                    // A failed condition fails every resend of the same transaction: the caller
+                    // reads it (and changes the transaction, or answers) at once.
+                    let failed = reasons.iter().any(|r| code(r) == "ConditionalCheckFailed");
+                    if !transient || returned || failed {
                         return Ok(Sent::Cancelled(reasons));
                     }
                     if !patience.pause().await {
