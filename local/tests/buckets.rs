@@ -375,3 +375,72 @@ async fn lines_spread_past_one_transaction_are_refused_with_what_one_bucket_hold
         assert_eq!(shown["stock"].as_i64(), Some(16), "nothing was taken");
     }
 }
+
+/// A restock of a split product with the tag of a read that sales have moved on from: the tag
+/// names the split the admin read, so no admin write came between, and the stock rises by what
+/// the admin asked for over what they saw, sales since still counted. Lowering the stock over a
+/// stale read, or any tag from before another admin write, is still a 412.
+#[tokio::test]
+async fn a_restock_over_a_stale_read_lands_and_sold_units_stay_sold() {
+    let api = start().await;
+    let http = Client::new();
+    let base = api.url.clone();
+    let admin = bearer(&api, &TokenSpec::admin("admin-1"));
+    let put = |body: Value, if_match: String| {
+        http.put(format!("{base}/products/wave"))
+            .header("authorization", &admin)
+            .header("if-match", if_match)
+            .json(&body)
+            .send()
+    };
+    let draft = |stock: i64| json!({"name": "Wave", "description": "", "price": 300, "stock": stock, "stock_buckets": 4});
+    let created = http
+        .put(format!("{base}/products/wave"))
+        .header("authorization", &admin)
+        .json(&draft(40))
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let (_, _, read) = product(&http, &base, "wave").await;
+
+    // Three units sell after the admin's read.
+    let buyer = bearer(&api, &TokenSpec::user("wave-buyer"));
+    for _ in 0..3 {
+        assert_eq!(
+            buy(&http, &base, &buyer, "wave", 1).await,
+            StatusCode::CREATED
+        );
+    }
+    let restocked = put(draft(100), read.clone()).await.expect("PUT");
+    assert_eq!(restocked.status(), StatusCode::OK);
+    let body: Value = restocked.json().await.expect("JSON");
+    assert_eq!(
+        body["stock"], 97,
+        "100 asked over the 40 seen: +60 on the 37 left"
+    );
+    let (spread, held) = devkit::audit::stock_items(&api.engine_endpoint, TABLE, "wave")
+        .await
+        .expect("scan");
+    assert_eq!(spread, 4);
+    assert_eq!(held.iter().map(|(_, s)| s).sum::<i64>(), 97);
+
+    // The restock was an admin write: the old tag no longer names the split.
+    assert_eq!(
+        put(draft(200), read).await.expect("PUT").status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    // Lowering over a stale read: refused, nothing written.
+    let (_, _, fresh) = product(&http, &base, "wave").await;
+    assert_eq!(
+        buy(&http, &base, &buyer, "wave", 1).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(draft(50), fresh).await.expect("PUT").status(),
+        StatusCode::PRECONDITION_FAILED
+    );
+    let (_, shown, _) = product(&http, &base, "wave").await;
+    assert_eq!(shown["stock"], 96);
+    api.stop().await;
+}

@@ -31,6 +31,16 @@ pub fn pick(buckets: u32, random: u64) -> usize {
     (random % u64::from(buckets.max(1))) as usize
 }
 
+/// A restock over a read that sales have since moved on from: the admin saw `seen` units and
+/// asks for `wanted`. Sales since the read still count, so each of the `buckets` gets its share
+/// of the difference added, and the stock ends at `wanted` less what sold meanwhile: no sold unit
+/// comes back. `None` when it is not a restock (`wanted < seen`): a lower figure over a stale read
+/// could take units that are sold already, so it is refused (412) for a fresh read.
+pub fn restock(seen: i64, wanted: i64, buckets: u32) -> Option<Vec<i64>> {
+    let added = wanted.checked_sub(seen)?;
+    (added >= 0).then(|| split(added, buckets))
+}
+
 /// One of `buckets` buckets other than `not` (throttled, say), picked at random; `not` itself when
 /// there is no other.
 pub fn pick_other(buckets: u32, not: usize, random: u64) -> usize {
@@ -138,5 +148,14 @@ mod tests {
         let all: std::collections::BTreeSet<usize> = (0..64).map(|r| pick_other(4, 0, r)).collect();
         assert_eq!(all.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
         assert_eq!(pick_other(1, 0, 7), 0);
+    }
+
+    #[test]
+    fn a_restock_over_a_stale_read_adds_the_difference() {
+        assert_eq!(restock(100, 400, 4), Some(vec![75, 75, 75, 75]));
+        assert_eq!(restock(100, 103, 2), Some(vec![2, 1]));
+        assert_eq!(restock(100, 100, 3), Some(vec![0, 0, 0]));
+        assert_eq!(restock(100, 99, 3), None, "lowering over a stale read");
+        assert_eq!(restock(i64::MIN, 1, 3), None);
     }
 }

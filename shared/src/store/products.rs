@@ -155,7 +155,11 @@ impl Whole {
             .buckets
             .iter()
             .map(|b| b.as_ref().map_or("", |b| b.etag.as_str()));
-        combined_tag(&self.head.etag, tags)
+        split_tag(
+            self.head.layout.as_deref(),
+            self.stocks().iter().sum(),
+            combined_tag(&self.head.etag, tags),
+        )
     }
 
     fn into_versioned(self) -> Versioned<Product> {
@@ -168,6 +172,27 @@ impl Whole {
             etag,
         }
     }
+}
+
+/// A split product's tag: `<layout>.<stock>.<digest>`. Still strong (the digest changes with any
+/// item), and it says which split the client read (an admin write mints a new layout; a sale
+/// does not) and the stock it saw: what [`DynamoStore::restock`] needs to apply a restock over a
+/// read that sales have moved on from. Opaque to clients. A split from before layouts keeps the
+/// bare digest.
+fn split_tag(layout: Option<&str>, stock: i64, digest: EntityTag) -> EntityTag {
+    match layout {
+        Some(layout) => EntityTag::from_stored(format!("{layout}.{stock}.{}", digest.as_str())),
+        None => digest,
+    }
+}
+
+/// What a split product's tag says of the read it came from: (layout, stock).
+fn read_in(tag: &EntityTag) -> Option<(&str, i64)> {
+    let mut parts = tag.as_str().splitn(3, '.');
+    let layout = parts.next()?;
+    let stock = parts.next()?.parse().ok()?;
+    parts.next()?;
+    Some((layout, stock))
 }
 
 fn combined_tag<'a>(head: &str, buckets: impl Iterator<Item = &'a str>) -> EntityTag {
@@ -496,7 +521,13 @@ impl DynamoStore {
         loop {
             let current = self.read_whole(call.id).await?;
             if !precondition.holds(current.as_ref().map(Whole::etag).as_ref()) {
-                return Err(StoreError::PreconditionFailed);
+                return match current
+                    .as_ref()
+                    .and_then(|c| restock_over(precondition, c, call))
+                {
+                    Some((layout, added)) => self.restock(call, &layout, &added).await,
+                    None => Err(StoreError::PreconditionFailed),
+                };
             }
             let old_spread = current.as_ref().map_or(1, Whole::spread);
             let spread = call.draft.stock_buckets().unwrap_or(old_spread);
@@ -610,7 +641,11 @@ impl DynamoStore {
             }
             let version = current.as_ref().map_or(0, |w| w.head.product.version) + 1;
             let etag = if spread > 1 {
-                combined_tag(head_tag.as_str(), tags.iter().map(EntityTag::as_str))
+                split_tag(
+                    Some(layout.as_str()),
+                    call.draft.stock(),
+                    combined_tag(head_tag.as_str(), tags.iter().map(EntityTag::as_str)),
+                )
             } else {
                 head_tag
             };
@@ -632,6 +667,119 @@ impl DynamoStore {
                     etag,
                 },
             ));
+        }
+    }
+}
+
+/// A tagged put that no longer matches only because sales moved the stock on: the tag names the
+/// split the product still has (no admin write since), the put keeps that split, and it raises
+/// the stock. Then `(layout, what each bucket gets added)`.
+fn restock_over(
+    precondition: &Precondition,
+    current: &Whole,
+    call: &PutCall<'_>,
+) -> Option<(String, Vec<i64>)> {
+    let Precondition::MatchesAny(tags) = precondition else {
+        return None;
+    };
+    let layout = current.head.layout.as_deref()?;
+    let spread = current.spread();
+    if spread < 2 || call.draft.stock_buckets().is_some_and(|k| k != spread) {
+        return None;
+    }
+    tags.iter()
+        .filter_map(read_in)
+        .find(|(read, _)| *read == layout)
+        .and_then(|(_, seen)| stock::restock(seen, call.draft.stock(), spread))
+        .map(|added| (layout.to_owned(), added))
+}
+
+impl DynamoStore {
+    /// A restock over a read that sales have since moved on from ([`restock_over`]): one
+    /// transaction that sets the product's fields and adds each bucket its share, conditioned
+    /// only on the split being the one the admin read. Sales in between change no condition, so
+    /// it lands as soon as no transaction holds an item and the partitions have room; another
+    /// admin write in between changes the layout, and the answer is 412. A new layout is stamped,
+    /// so a reader in between never mixes the two.
+    async fn restock(
+        &self,
+        call: &PutCall<'_>,
+        layout: &str,
+        added: &[i64],
+    ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
+        let mut patience = Patience::new();
+        loop {
+            let now = now_rfc3339();
+            let fresh = EntityTag::mint();
+            let mut items = Vec::with_capacity(added.len());
+            for (b, &add) in added.iter().enumerate() {
+                let key = if b == 0 {
+                    keys::product(call.id)
+                } else {
+                    keys::stock_bucket(call.id, b)
+                };
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key.item()?))
+                    .update_expression(
+                        "SET #stock = #stock + :add, #price = :price, #version = #version + :one, \
+                         #etag = :etag, #updated = :now, #layout = :fresh",
+                    )
+                    .condition_expression("#layout = :read")
+                    .expression_attribute_names("#stock", "stock")
+                    .expression_attribute_names("#price", "price")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_names("#etag", "etag")
+                    .expression_attribute_names("#updated", "updated_at")
+                    .expression_attribute_names("#layout", "layout")
+                    .expression_attribute_values(":add", n(add))
+                    .expression_attribute_values(":price", n(call.draft.price()))
+                    .expression_attribute_values(":one", n(1))
+                    .expression_attribute_values(":etag", s(EntityTag::mint().as_str()))
+                    .expression_attribute_values(":now", s(now.clone()))
+                    .expression_attribute_values(":fresh", s(fresh.as_str()))
+                    .expression_attribute_values(":read", s(layout));
+                if b == 0 {
+                    // The product item also takes the admin's other fields.
+                    update = update
+                        .update_expression(
+                            "SET #stock = #stock + :add, #price = :price, #version = #version + :one, \
+                             #etag = :etag, #updated = :now, #layout = :fresh, #name = :name, \
+                             #description = :description, #currency = :currency",
+                        )
+                        .expression_attribute_names("#name", "name")
+                        .expression_attribute_names("#description", "description")
+                        .expression_attribute_names("#currency", "currency")
+                        .expression_attribute_values(":name", s(call.draft.name()))
+                        .expression_attribute_values(":description", s(call.draft.description()))
+                        .expression_attribute_values(":currency", s(call.currency.as_str()));
+                }
+                items.push(
+                    TransactWriteItem::builder()
+                        .update(build(update.build())?)
+                        .build(),
+                );
+            }
+            if self.admin_transact(items).await? {
+                return match self.read_whole(call.id).await? {
+                    Some(now) => Ok((PutOutcome::Replaced, now.into_versioned())),
+                    None => Err(StoreError::NotFound),
+                };
+            }
+            // Cancelled: an admin write changed the split (412), or a conflict or a throttled
+            // partition (again, after a pause).
+            let still = self
+                .read_whole(call.id)
+                .await?
+                .is_some_and(|w| w.head.layout.as_deref() == Some(layout));
+            if !still {
+                return Err(StoreError::PreconditionFailed);
+            }
+            if !patience.pause().await {
+                return Err(StoreError::Unavailable(
+                    "the product's buckets stayed busy while the restock was written".into(),
+                ));
+            }
         }
     }
 }
