@@ -1,8 +1,12 @@
-//! The flash sale: many shoppers buy one product with scarce stock while others browse, through
-//! real function processes, against DynamoDB's capacity simulated in the proxies
-//! ([`crate::capacity`]). Reported per second: checkouts placed, 409s, throttles, transaction
-//! conflicts, and the checkouts' p50/p99; then the checker's invariants over the whole sale (no
-//! oversell, stock conserved, each acknowledged order exactly once).
+//! The flash sale: shoppers buy one product with scarce stock while others browse, through real
+//! function processes, against DynamoDB's capacity simulated in the proxies
+//! ([`crate::capacity`]) and its transaction isolation in front of the engine
+//! (`devkit::isolation`). Checkouts start at a set share of the sale's predicted ceiling
+//! ([`Pace`]), each buyer standing for several users. Reported per second: checkouts placed, 409s,
+//! throttles, conflicts, and the checkouts' p50/p99; beside them the checkout's unloaded latency
+//! and the machine's headroom ([`crate::headroom`]); then the checker's invariants over the whole
+//! sale (no oversell, stock conserved, each acknowledged order exactly once). One more sale has an
+//! admin restock, re-split and delete the product while it runs ([`admin_mid_sale`]).
 //!
 //! What it shows: one product is one item, so its checkouts share one partition's write units
 //! (1,000 a second; a transactional update of an item under 1 KB costs 2, so at most 500
@@ -95,14 +99,16 @@ pub async fn run(args: &Args) -> Result<usize, BoxError> {
 async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outcome, BoxError> {
     let limits = Limits::dynamodb(args.capacity_scale);
     let capacity = Arc::new(Capacity::new(limits));
+    // This sale's settings: its buyers (per bucket, unless told a fixed count), 6 products, the
+    // hot one's stock, and a cap of open orders that lets each buyer's users buy on.
     let mut sale = args.clone();
     if args.buyers_per_bucket > 0 {
         sale.buyers = args.buyers_per_bucket * buckets as usize;
     }
-    let args = &sale.clone();
     sale.products = 6;
     sale.stock = stock;
     sale.max_open_orders = Some(args.sale_open_orders);
+    let args = &sale;
     eprintln!(
         "chaos: flash sale of {HOT} (stock {stock} in {buckets} bucket(s)), {} buyers and {} browsers, {} instances × {} functions, per-partition limits {:.0} read / {:.0} write units a second (DynamoDB's × {})",
         args.buyers,
@@ -113,7 +119,7 @@ async fn sale(args: &Args, buckets: u32, stock: i64, admin: bool) -> Result<Outc
         limits.write,
         args.capacity_scale
     );
-    let world = build_world(&sale, args.instances, Faults::NONE, Some(capacity.clone())).await?;
+    let world = build_world(args, args.instances, Faults::NONE, Some(capacity.clone())).await?;
     split_hot(&world, stock, buckets).await?;
     let recorder = Arc::new(Recorder::default());
     // One shopper alone, before the sale, on another product: the checkout's latency unloaded.
@@ -239,21 +245,8 @@ async fn unloaded_checkout(world: &World, mut probe: Sale) -> f64 {
         .unwrap_or_else(|| HOT.to_owned());
     let mut took = Vec::new();
     for _ in 0..PROBE_ROUNDS {
-        probe.at = (probe.at + 1) % probe.identities.len();
-        probe
-            .retrying(
-                Method::PUT,
-                &format!("/cart/items/{calm}"),
-                Some(json!({"quantity": 1})),
-                None,
-                until,
-            )
-            .await;
-        let key = uuid::Uuid::new_v4().to_string();
-        if let Some(r) = probe
-            .retrying(Method::POST, "/orders", None, Some(&key), until)
-            .await
-            .filter(|r| r.status == Some(201))
+        if let Step::Checkout(Some(r)) = probe.checkout(&calm, until).await
+            && r.status == Some(201)
         {
             took.push(r.finished.duration_since(r.started).as_secs_f64() * 1000.0);
         }
@@ -449,7 +442,40 @@ impl Pace {
 /// Users each buyer stands for, one checkout each in turn.
 const USERS_PER_BUYER: usize = 8;
 
+/// What one checkout step of a shopper came to.
+enum Step {
+    /// The cart was not filled: the cart write's answer (404: the product is gone).
+    NotInCart(Option<u16>),
+    /// The checkout's answer, if any came.
+    Checkout(Option<Box<Record>>),
+}
+
 impl Sale {
+    /// The next of this shopper's users puts one of `product` in their cart and checks out
+    /// under a fresh key, each call retried as a careful client does.
+    async fn checkout(&mut self, product: &str, deadline: Instant) -> Step {
+        self.at = (self.at + 1) % self.identities.len();
+        let put = self
+            .retrying(
+                Method::PUT,
+                &format!("/cart/items/{product}"),
+                Some(json!({"quantity": 1})),
+                None,
+                deadline,
+            )
+            .await;
+        match put.as_ref().and_then(|r| r.status) {
+            Some(200) => {}
+            other => return Step::NotInCart(other),
+        }
+        let key = uuid::Uuid::new_v4().to_string();
+        Step::Checkout(
+            self.retrying(Method::POST, "/orders", None, Some(&key), deadline)
+                .await
+                .map(Box::new),
+        )
+    }
+
     /// Puts one of the hot product in the cart and checks out, again and again, until it is sold
     /// out, the user holds the most open orders allowed, or the sale ends.
     async fn buy(mut self, deadline: Instant, pace: Option<Arc<Pace>>) {
@@ -457,28 +483,11 @@ impl Sale {
             if let Some(pace) = &pace {
                 pace.next().await;
             }
-            self.at = (self.at + 1) % self.identities.len();
-            let put = self
-                .retrying(
-                    Method::PUT,
-                    &format!("/cart/items/{HOT}"),
-                    Some(json!({"quantity": 1})),
-                    None,
-                    deadline,
-                )
-                .await;
-            match put.as_ref().and_then(|r| r.status) {
-                Some(200) => {}
+            let answer = match self.checkout(HOT, deadline).await {
+                Step::Checkout(Some(answer)) => answer,
                 // The admin deleted the product: nothing left to buy.
-                Some(404) => return,
-                _ => continue,
-            }
-            let key = uuid::Uuid::new_v4().to_string();
-            let Some(answer) = self
-                .retrying(Method::POST, "/orders", None, Some(&key), deadline)
-                .await
-            else {
-                continue;
+                Step::NotInCart(Some(404)) => return,
+                Step::NotInCart(_) | Step::Checkout(None) => continue,
             };
             let problem = answer
                 .body

@@ -77,13 +77,19 @@ async fn fill_cart(
         .expect("PUT /cart/items")
 }
 
-#[tokio::test]
-async fn writes_that_meet_a_transaction_in_flight_wait_for_it_and_land() {
-    let api = support::start("conflicts", Duration::from_millis(400)).await;
+/// A local API with `hold`, the `products` created (50 each), and `shopper`'s cart holding one
+/// mug: (api, client, admin's bearer, shopper's bearer).
+async fn with_a_filled_cart(
+    name: &str,
+    hold: Duration,
+    products: &[&str],
+    shopper: &str,
+) -> (local::Running, Client, String, String) {
+    let api = support::start(name, hold).await;
     let http = Client::new();
     let admin = bearer(&api, &TokenSpec::admin("admin"));
-    let shopper = bearer(&api, &TokenSpec::user("two-tabs"));
-    for id in ["mug", "cup"] {
+    let shopper = bearer(&api, &TokenSpec::user(shopper));
+    for id in products {
         assert_eq!(
             put_product(&http, &api, &admin, id, 50, None)
                 .await
@@ -95,6 +101,18 @@ async fn writes_that_meet_a_transaction_in_flight_wait_for_it_and_land() {
         fill_cart(&http, &api, &shopper, "mug").await.status(),
         StatusCode::OK
     );
+    (api, http, admin, shopper)
+}
+
+#[tokio::test]
+async fn writes_that_meet_a_transaction_in_flight_wait_for_it_and_land() {
+    let (api, http, admin, shopper) = with_a_filled_cart(
+        "conflicts",
+        Duration::from_millis(400),
+        &["mug", "cup"],
+        "two-tabs",
+    )
+    .await;
 
     // The second tab: the cart item is held by the checkout's transaction.
     let checkout = checkout_in_flight(&api, &http, &shopper).await;
@@ -130,20 +148,8 @@ async fn writes_that_meet_a_transaction_in_flight_wait_for_it_and_land() {
 async fn a_conflict_that_outlasts_the_retries_is_a_503_with_retry_after() {
     // Held for longer than the store keeps retrying a conflict.
     let hold = shared::store::retry::PATIENCE + Duration::from_secs(1);
-    let api = support::start("conflicts-persist", hold).await;
-    let http = Client::new();
-    let admin = bearer(&api, &TokenSpec::admin("admin"));
-    let shopper = bearer(&api, &TokenSpec::user("stuck"));
-    assert_eq!(
-        put_product(&http, &api, &admin, "mug", 50, None)
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        fill_cart(&http, &api, &shopper, "mug").await.status(),
-        StatusCode::OK
-    );
+    let (api, http, _, shopper) =
+        with_a_filled_cart("conflicts-persist", hold, &["mug"], "stuck").await;
     // A transaction that holds the cart (a condition check on it), sent straight to the engine.
     let endpoint = api.engine_endpoint.clone();
     let holder = tokio::spawn(async move {

@@ -18,8 +18,7 @@ use super::ops::{
     ShopProducts,
 };
 use super::page::{page_fetch, page_of};
-use super::retry;
-use super::retry::Patience;
+use super::retry::{self, Patience};
 use super::schema::{GSI1PK, LISTING_INDEX};
 use super::txn::{Sent, Throttled, code};
 use crate::domain::{
@@ -713,18 +712,19 @@ impl DynamoStore {
             let fresh = EntityTag::mint();
             let mut items = Vec::with_capacity(added.len());
             for (b, &add) in added.iter().enumerate() {
-                let key = if b == 0 {
-                    keys::product(call.id)
+                // The product item (bucket 0) also takes the admin's other fields.
+                let others = if b == 0 {
+                    ", #name = :name, #description = :description, #currency = :currency"
                 } else {
-                    keys::stock_bucket(call.id, b)
+                    ""
                 };
                 let mut update = Update::builder()
                     .table_name(&self.table)
-                    .set_key(Some(key.item()?))
-                    .update_expression(
+                    .set_key(Some(keys::stock_holder(call.id, b).item()?))
+                    .update_expression(format!(
                         "SET #stock = #stock + :add, #price = :price, #version = #version + :one, \
-                         #etag = :etag, #updated = :now, #layout = :fresh",
-                    )
+                         #etag = :etag, #updated = :now, #layout = :fresh{others}"
+                    ))
                     .condition_expression("#layout = :read")
                     .expression_attribute_names("#stock", "stock")
                     .expression_attribute_names("#price", "price")
@@ -740,13 +740,7 @@ impl DynamoStore {
                     .expression_attribute_values(":fresh", s(fresh.as_str()))
                     .expression_attribute_values(":read", s(layout));
                 if b == 0 {
-                    // The product item also takes the admin's other fields.
                     update = update
-                        .update_expression(
-                            "SET #stock = #stock + :add, #price = :price, #version = #version + :one, \
-                             #etag = :etag, #updated = :now, #layout = :fresh, #name = :name, \
-                             #description = :description, #currency = :currency",
-                        )
                         .expression_attribute_names("#name", "name")
                         .expression_attribute_names("#description", "description")
                         .expression_attribute_names("#currency", "currency")
