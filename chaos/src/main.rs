@@ -14,8 +14,13 @@
 //! checks out under another key and refills the cart; released, it must not order a line twice
 //! or lose one.
 //!
+//! Every scenario runs on the engine behind DynamoDB's transaction isolation, modelled
+//! (`devkit::isolation`, `--transaction-hold-ms`).
+//!
 //! Layout: `proxy` (DynamoDB fault proxy), `load` (shoppers and the request log), `checker`,
-//! `stall` (the held-checkout scenario).
+//! `stall` (the held-checkout scenario), `flash` (the flash sale and the admin writes mid-sale),
+//! `capacity` (DynamoDB's per-partition limits, simulated), `headroom` (the machine's idle CPU and
+//! run queue beside a measurement).
 
 mod capacity;
 mod checker;

@@ -1,7 +1,10 @@
 //! A controllable proxy between a store and the embedded engine, for tests that need DynamoDB to
 //! misbehave in one exact way at one exact moment: a call parked between a handler's read and its
 //! write (released when the test says so, never by a sleep), an error DynamoDB can send but the
-//! engine never does, every call slowed down, and a record of what was sent.
+//! engine never does, every call slowed down, and a record of what was sent. With
+//! [`Proxy::isolate`] it also applies DynamoDB's transaction isolation ([`crate::isolation`]):
+//! that is how [`crate::Engine::isolated`] puts the model in front of the engine, a transaction
+//! it admits running in its own task until the engine answers.
 //!
 //! It speaks the wire protocol only as far as it must: the operation from `X-Amz-Target`, and,
 //! with [`Proxy::remember_tokens`], the `ClientRequestToken` of `TransactWriteItems`, which it
