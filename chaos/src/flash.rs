@@ -23,7 +23,6 @@ use devkit::tokens::TokenSpec;
 use reqwest::{Client, Method};
 use serde_json::json;
 use shared::domain::{MAX_STOCK_BUCKETS, Precondition, ProductDraft, ProductId};
-use shared::store::PutProduct;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -37,7 +37,7 @@ use harness::fleet::{EnvFor, Fleet};
 use harness::front_door::FrontDoor;
 use proxy::{FaultKind, FaultLog, Faults, Proxy, Stall};
 use shared::domain::{Precondition, ProductDraft, ProductId};
-use shared::store::{GetProducts, PutProduct};
+
 use shared::{App, Config, DynamoStore};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use devkit::tokens::TokenSpec;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shared::domain::{OrderStatus, ProductId, UserId};
-use shared::store::{GetCart, GetProducts};
+
 use std::time::Duration;
 
 /// One broken invariant of a round.

@@ -29,7 +29,7 @@ pub use engine::Engine;
 
 /// An app wired to its own engine and table. Dropping it stops the engine.
 pub struct TestApp {
-    pub app: App<DynamoStore>,
+    pub app: App,
     pub engine: Engine,
     /// Trusts [`TestApp::issuer`] only.
     pub auth: std::sync::Arc<shared::auth::Authenticator>,
@@ -43,7 +43,7 @@ impl TestApp {
     }
 
     /// The same app (settings and table) with its DynamoDB calls going through `proxy`.
-    pub fn through(&self, proxy: &proxy::Proxy) -> App<DynamoStore> {
+    pub fn through(&self, proxy: &proxy::Proxy) -> App {
         App::new(
             self.app.config().clone(),
             DynamoStore::local(&proxy.endpoint(), self.app.store().table()),
@@ -111,7 +111,7 @@ pub async fn app_for(
     engine: &Engine,
     table: &str,
     extra: &[(&str, &str)],
-) -> Result<App<DynamoStore>, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<App, Box<dyn std::error::Error + Send + Sync>> {
     let config = Config::from_lookup(|name| {
         if name == shared::config::vars::TABLE_NAME {
             return Some(table.to_owned());
@@ -135,14 +135,13 @@ pub fn body_json(response: &lambda_http::Response<lambda_http::Body>) -> serde_j
 
 /// Writes a product straight through the store (no handler), for tests that need one to exist.
 pub async fn seed_product(
-    app: &App<DynamoStore>,
+    app: &App,
     id: &str,
     name: &str,
     price: i64,
     stock: i64,
 ) -> shared::domain::Versioned<shared::domain::Product> {
-    use shared::store::PutProduct;
-    let id = shared::domain::ProductId::parse(id).expect("a valid product id");
+        let id = shared::domain::ProductId::parse(id).expect("a valid product id");
     let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
         "name": name, "description": format!("{name}, for tests"), "price": price, "stock": stock,
     }))
@@ -194,9 +193,8 @@ pub fn user(sub: &str) -> shared::domain::UserId {
 }
 
 /// Puts `quantity` of a product in `sub`'s cart straight through the store.
-pub async fn add_to_cart(app: &App<DynamoStore>, sub: &str, product: &str, quantity: u32) {
-    use shared::store::SetCartLine;
-    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+pub async fn add_to_cart(app: &App, sub: &str, product: &str, quantity: u32) {
+        let id = shared::domain::ProductId::parse(product).expect("a valid product id");
     let quantity =
         shared::domain::Quantity::parse_body(&serde_json::json!({ "quantity": quantity }))
             .expect("1 to 99");
@@ -215,12 +213,12 @@ pub async fn add_to_cart(app: &App<DynamoStore>, sub: &str, product: &str, quant
 /// products' current prices: setup for tests of the order routes, which must not depend on the
 /// checkout function. Returns the order as stored.
 pub async fn place_order(
-    app: &App<DynamoStore>,
+    app: &App,
     sub: &str,
     lines: &[(&str, u32)],
 ) -> shared::domain::Order {
     use shared::domain::{IdempotencyKey, OrderId, checkout};
-    use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts};
+    use shared::store::{CheckoutCommit, CommitOutcome};
     for (product, quantity) in lines {
         add_to_cart(app, sub, product, *quantity).await;
     }
@@ -259,9 +257,8 @@ pub async fn place_order(
 }
 
 /// A product's current stock, read straight from the store.
-pub async fn stock_of(app: &App<DynamoStore>, product: &str) -> Option<i64> {
-    use shared::store::GetProduct;
-    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+pub async fn stock_of(app: &App, product: &str) -> Option<i64> {
+        let id = shared::domain::ProductId::parse(product).expect("a valid product id");
     app.store()
         .get_product(&id)
         .await
@@ -327,8 +324,8 @@ pub fn assert_answered_503_before(
 }
 
 /// Cancels every placed order of `sub` straight through the store, giving their stock back.
-pub async fn cancel_all(app: &App<DynamoStore>, sub: &str) {
-    use shared::store::{CancelOrder, ListOrders};
+pub async fn cancel_all(app: &App, sub: &str) {
+    
     let user = user(sub);
     let orders = app
         .store()

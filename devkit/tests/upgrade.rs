@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use shared::DynamoStore;
 use shared::domain::{Currency, Precondition, ProductDraft, ProductId};
-use shared::store::{ListProducts, PutProduct, schema};
+use shared::store::schema;
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()

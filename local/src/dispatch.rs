@@ -4,12 +4,12 @@
 use devkit::routes::Function;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
-use shared::{App, DynamoStore};
+use shared::App;
 
 /// Calls `function`'s own handler, as its `main` does on Lambda.
 pub async fn invoke(
     function: Function,
-    app: &App<DynamoStore>,
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Response<Body> {

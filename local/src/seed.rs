@@ -1,8 +1,8 @@
 //! Demo products, written only into an empty catalog so a first `curl` has something to show.
 
 use shared::domain::{Precondition, ProductDraft, ProductId};
-use shared::store::{ListProducts, PutProduct, StoreError};
-use shared::{App, DynamoStore};
+use shared::store::StoreError;
+use shared::App;
 
 /// (id, name, description, price in cents, stock)
 const DEMO: &[(&str, &str, &str, i64, i64)] = &[
@@ -44,7 +44,7 @@ const DEMO: &[(&str, &str, &str, i64, i64)] = &[
 ];
 
 /// Writes the demo products when the catalog is empty; returns how many it wrote.
-pub async fn seed_if_empty(app: &App<DynamoStore>) -> Result<usize, StoreError> {
+pub async fn seed_if_empty(app: &App) -> Result<usize, StoreError> {
     let store = app.store();
     if !store.list_products(None, 1).await?.items.is_empty() {
         return Ok(0);

@@ -14,7 +14,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::RequestExt;
 use shared::auth::Authenticator;
-use shared::{ApiError, App, DynamoStore};
+use shared::{ApiError, App};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,7 +31,7 @@ type HttpResponse = hyper::Response<Full<Bytes>>;
 /// What every request needs: the functions' app and authenticator, and the development key set
 /// to serve at [`JWKS_PATH`] (absent when a real issuer is trusted).
 pub struct State {
-    pub app: App<DynamoStore>,
+    pub app: App,
     pub auth: Arc<Authenticator>,
     pub jwks: Option<String>,
     pub cors: crate::cors::Cors,

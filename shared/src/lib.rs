@@ -37,17 +37,14 @@ pub use http::ApiError;
 pub use store::DynamoStore;
 
 /// Everything a handler needs, built once per process: settings and a store.
-///
-/// Generic over the store so a handler is written against the narrow trait it uses
-/// (`S: GetProduct`), while production and tests both pass a [`DynamoStore`].
 #[derive(Debug, Clone)]
-pub struct App<S = DynamoStore> {
+pub struct App {
     config: Config,
-    store: S,
+    store: DynamoStore,
 }
 
-impl<S> App<S> {
-    pub fn new(config: Config, store: S) -> Self {
+impl App {
+    pub fn new(config: Config, store: DynamoStore) -> Self {
         Self { config, store }
     }
 
@@ -55,12 +52,9 @@ impl<S> App<S> {
         &self.config
     }
 
-    pub fn store(&self) -> &S {
+    pub fn store(&self) -> &DynamoStore {
         &self.store
     }
-}
-
-impl App<DynamoStore> {
     /// Reads the configuration, builds the DynamoDB client from the standard AWS environment and
     /// opens its connection.
     pub async fn from_env() -> Result<Self, ConfigError> {

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::OrderStatus;
 use shared::http::ProblemKind;
-use shared::store::{CancelOrder, CancelOutcome, GetOrder};
+use shared::store::CancelOutcome;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
@@ -18,16 +18,16 @@ use std::convert::Infallible;
 const ATTEMPTS: usize = 3;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: GetOrder + CancelOrder + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: GetOrder + CancelOrder + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

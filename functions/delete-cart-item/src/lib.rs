@@ -5,21 +5,20 @@
 
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
-use shared::store::RemoveCartLine;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: RemoveCartLine + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: RemoveCartLine + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -4,7 +4,6 @@ use delete_cart_item::handle;
 use devkit::apigw::Call;
 use devkit::{TestApp, add_to_cart, request_from_event_json_with, seed_product, spawn_app};
 use lambda_http::{Body, Response};
-use shared::store::GetCart;
 
 async fn delete(t: &TestApp, sub: &str, product: &str) -> Response<Body> {
     let call = Call::new(

@@ -7,21 +7,21 @@
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::Precondition;
-use shared::store::{DeleteProduct, StoreError};
+use shared::store::StoreError;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Admin only: 401 without a valid bearer token, 403 for a token without the admin group or scope.
-pub async fn handle<S: DeleteProduct + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: DeleteProduct + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -5,7 +5,6 @@ use devkit::apigw::Call;
 use devkit::{TestApp, body_json, header, request_from_event_json_with, seed_product, spawn_app};
 use lambda_http::{Body, Response};
 use shared::domain::ProductId;
-use shared::store::GetProduct;
 
 const ROUTE: &str = "/products/{id}";
 

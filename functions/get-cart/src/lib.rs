@@ -7,21 +7,21 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::CartView;
-use shared::store::{GetCart, GetProducts};
+
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: GetCart + GetProducts + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: GetCart + GetProducts + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -6,19 +6,18 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::store::GetProduct;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
-pub async fn handle<S: GetProduct + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, &req).await)
 }
 
-async fn respond<S: GetProduct + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;

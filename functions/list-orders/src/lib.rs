@@ -8,23 +8,22 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::OrderId;
 use shared::http::Pager;
-use shared::store::ListOrders;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 pub use shared::http::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: ListOrders + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: ListOrders + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

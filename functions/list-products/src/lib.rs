@@ -8,7 +8,6 @@
 use lambda_http::{Body, Request, Response};
 use shared::domain::{Product, ProductId};
 use shared::http::Pager;
-use shared::store::ListProducts;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
@@ -17,15 +16,15 @@ pub use shared::http::{DEFAULT_LIMIT, MAX_LIMIT};
 /// Cursor scope: a cursor from another listing never opens here.
 const SCOPE: &str = "products";
 
-pub async fn handle<S: ListProducts + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, &req).await)
 }
 
-async fn respond<S: ListProducts + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;

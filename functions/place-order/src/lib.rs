@@ -26,7 +26,7 @@ use shared::auth::Authenticator;
 use shared::domain::checkout::{self, LineReason, LineRejection, Rejection};
 use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, ProductId, now_rfc3339};
 use shared::http::{BodyOf, ProblemKind};
-use shared::store::{Checkout, CheckoutCommit, CommitOutcome, GetProducts, ShopProducts};
+use shared::store::{CheckoutCommit, CommitOutcome};
 use shared::{ApiError, App, http};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -35,16 +35,16 @@ use std::convert::Infallible;
 const ATTEMPTS: usize = 3;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: Checkout + GetProducts + ShopProducts + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: Checkout + GetProducts + ShopProducts + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -9,7 +9,7 @@ use devkit::{
 use lambda_http::{Body, Response};
 use place_order::handle;
 use serde_json::{Value, json};
-use shared::store::{GetCart, ListOrders};
+
 use std::sync::Arc;
 
 fn call(t: &TestApp, sub: &str, key: Option<&str>) -> Call {
@@ -148,8 +148,7 @@ async fn insufficient_stock_is_409_naming_the_products_and_changes_nothing() {
     add_to_cart(&t.app, "alice", "scarce", 3).await;
     add_to_cart(&t.app, "alice", "gone", 1).await;
     {
-        use shared::store::DeleteProduct;
-        let id = shared::domain::ProductId::parse("gone").expect("id");
+                let id = shared::domain::ProductId::parse("gone").expect("id");
         t.app
             .store()
             .delete_product(&id, &shared::domain::Precondition::None)
@@ -175,8 +174,7 @@ async fn insufficient_stock_is_409_naming_the_products_and_changes_nothing() {
     assert_eq!(order_count(&t, "alice").await, 0);
 
     // The failed attempt left nothing behind: once the cart is fixed, the same key works.
-    use shared::store::RemoveCartLine;
-    for p in ["scarce", "gone"] {
+        for p in ["scarce", "gone"] {
         let id = shared::domain::ProductId::parse(p).expect("id");
         t.app
             .store()
@@ -369,7 +367,7 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         IdempotencyKey, LineReason, LineRejection, Order, OrderId, OrderLine, OrderStatus,
         ProductId, Quantity,
     };
-    use shared::store::{Checkout, CheckoutCommit, CommitOutcome};
+    use shared::store::{CheckoutCommit, CommitOutcome};
     let t = spawn_app().await;
     seed_product(&t.app, "p1", "P", 500, 10).await;
     add_to_cart(&t.app, "alice", "p1", 1).await;
@@ -481,8 +479,7 @@ async fn a_checkout_changes_the_products_etag() {
     let before = seed_product(&t.app, "p1", "P", 500, 10).await;
     add_to_cart(&t.app, "alice", "p1", 1).await;
     assert_eq!(order(&t, "alice", "k1").await.status(), 201);
-    use shared::store::GetProduct;
-    let after = t
+        let after = t
         .app
         .store()
         .get_product(&shared::domain::ProductId::parse("p1").expect("id"))
@@ -731,8 +728,7 @@ async fn concurrent_checkouts_never_exceed_the_open_order_cap() {
         .await
         .expect("orders")
         .items;
-    use shared::store::CancelOrder;
-    t.app
+        t.app
         .store()
         .cancel_order(&devkit::user("alice"), &open[0])
         .await

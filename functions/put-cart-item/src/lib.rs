@@ -13,21 +13,21 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::{CartView, MAX_CART_LINES, Quantity};
 use shared::http::{BodyOf, ProblemKind};
-use shared::store::{CartChange, SetCartLine, ShopProducts};
+use shared::store::CartChange;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Any signed-in user: 401 without a valid bearer token.
-pub async fn handle<S: SetCartLine + ShopProducts + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: SetCartLine + ShopProducts + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -6,7 +6,6 @@ use lambda_http::{Body, Response};
 use put_cart_item::handle;
 use serde_json::{Value, json};
 use shared::domain::MAX_CART_LINES;
-use shared::store::GetCart;
 
 async fn put(t: &TestApp, sub: &str, product: &str, body: Value) -> Response<Body> {
     let call = Call::new(

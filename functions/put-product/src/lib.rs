@@ -15,21 +15,21 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::{Precondition, ProductDraft};
 use shared::http::BodyOf;
-use shared::store::{PutOutcome, PutProduct, StoreError};
+use shared::store::{PutOutcome, StoreError};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
 /// Admin only: 401 without a valid bearer token, 403 for a token without the admin group or scope.
-pub async fn handle<S: PutProduct + Sync>(
-    app: &App<S>,
+pub async fn handle(
+    app: &App,
     auth: &Authenticator,
     req: Request,
 ) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, auth, &req).await)
 }
 
-async fn respond<S: PutProduct + Sync>(
-    app: &App<S>,
+async fn respond(
+    app: &App,
     auth: &Authenticator,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {

@@ -6,7 +6,6 @@ use lambda_http::{Body, Response};
 use put_product::handle;
 use serde_json::{Value, json};
 use shared::domain::ProductId;
-use shared::store::GetProduct;
 
 const ROUTE: &str = "/products/{id}";
 

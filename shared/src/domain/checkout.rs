@@ -4,8 +4,8 @@
 //! Three callers share these rules, so they cannot drift apart:
 //! - `POST /orders` plans the order with [`plan`] before its one transaction;
 //! - the cart view prices its lines with [`price`] (`CartView::price`);
-//! - the store, when DynamoDB cancels the transaction, classifies each failed line with
-//!   [`check_line`] against the product as it was at that instant.
+//! - when DynamoDB cancels the transaction, [`super::commit`] classifies each failed line with
+//!   [`check_line`] against the item as it was at that instant.
 
 use super::{Cart, Currency, Order, OrderId, OrderLine, OrderStatus, Product, ProductId, Quantity};
 use std::collections::HashMap;
@@ -113,9 +113,26 @@ pub fn price(cart: &Cart, products: &HashMap<ProductId, Product>) -> Vec<Priced>
         .collect()
 }
 
-/// Why `line` cannot be placed against the product as it is (`None`: deleted), or `None` when
-/// it can: the product exists, still has the line's price and enough stock.
-pub fn check_line(line: &OrderLine, current: Option<&Product>) -> Option<LineReason> {
+/// What a line is checked against: the price and stock of the item its stock comes from (the
+/// product, or one of its buckets), as it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    pub price: i64,
+    pub stock: i64,
+}
+
+impl From<&Product> for Held {
+    fn from(p: &Product) -> Self {
+        Self {
+            price: p.price,
+            stock: p.stock,
+        }
+    }
+}
+
+/// Why `line` cannot be placed against the item holding its stock as it is (`None`: deleted), or
+/// `None` when it can: the item exists, still has the line's price and enough stock.
+pub fn check_line(line: &OrderLine, current: Option<Held>) -> Option<LineReason> {
     match current {
         None => Some(LineReason::Missing),
         Some(p) if p.stock < i64::from(line.quantity.get()) => {
@@ -301,7 +318,7 @@ mod tests {
             unit_price: 100,
             line_total: 400,
         };
-        assert_eq!(check_line(&line, Some(&p)), None);
+        assert_eq!(check_line(&line, Some((&p).into())), None);
         assert_eq!(check_line(&line, None), Some(LineReason::Missing));
         let short = Product {
             stock: 3,
@@ -309,12 +326,12 @@ mod tests {
             ..p.clone()
         };
         assert_eq!(
-            check_line(&line, Some(&short)),
+            check_line(&line, Some((&short).into())),
             Some(LineReason::Short { available: 3 })
         );
         let dearer = Product { price: 120, ..p };
         assert_eq!(
-            check_line(&line, Some(&dearer)),
+            check_line(&line, Some((&dearer).into())),
             Some(LineReason::PriceChanged { price: 120 })
         );
         assert!(Rejection::only_prices_changed(&[LineRejection {

@@ -8,8 +8,10 @@
 //! preconditions, timestamps); [`cart`] and [`order`] hold the shopping side, [`checkout`] and
 //! [`stock`] its rules.
 
+pub mod cancel;
 pub mod cart;
 pub mod checkout;
+pub mod commit;
 pub mod order;
 pub mod stock;
 

@@ -55,6 +55,16 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+impl OrderStatus {
+    /// The status as the API shows and the table stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "placed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// One line of an order, at the price charged when it was placed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
@@ -148,6 +158,16 @@ impl CheckoutRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_status_is_stored_as_it_is_serialized() {
+        for status in [OrderStatus::Placed, OrderStatus::Cancelled] {
+            assert_eq!(
+                serde_json::to_value(status).expect("serializes"),
+                serde_json::Value::from(status.as_str())
+            );
+        }
+    }
     use serde_json::json;
 
     #[test]

@@ -5,7 +5,7 @@ use super::client::DynamoStore;
 use super::error::StoreError;
 use super::expr::{n, s};
 use super::keys::{self, CART_SK, Item, to_item, user_pk};
-use super::ops::{CartChange, GetCart, RemoveCartLine, SetCartLine};
+use super::ops::CartChange;
 use super::retry;
 use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, UserId, now_rfc3339};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -42,8 +42,9 @@ pub(super) fn cart_from_item(item: Item) -> Result<Cart, StoreError> {
         .map_err(StoreError::corrupt)
 }
 
-impl GetCart for DynamoStore {
-    async fn get_cart(&self, user: &UserId) -> Result<Cart, StoreError> {
+impl DynamoStore {
+    /// `GET /cart` and friends: the caller's cart (empty when there is none).
+    pub async fn get_cart(&self, user: &UserId) -> Result<Cart, StoreError> {
         let out = self
             .client
             .get_item()
@@ -63,8 +64,9 @@ impl GetCart for DynamoStore {
 /// How many times a cart write retries after losing a race with another write to the same cart.
 const CART_WRITE_ATTEMPTS: usize = 4;
 
-impl SetCartLine for DynamoStore {
-    async fn set_cart_line(
+impl DynamoStore {
+    /// `PUT /cart/items/{product_id}`: one UpdateItem (a PutItem for a first line).
+    pub async fn set_cart_line(
         &self,
         user: &UserId,
         product: &ProductId,
@@ -147,8 +149,13 @@ impl SetCartLine for DynamoStore {
     }
 }
 
-impl RemoveCartLine for DynamoStore {
-    async fn remove_cart_line(&self, user: &UserId, product: &ProductId) -> Result<(), StoreError> {
+impl DynamoStore {
+    /// `DELETE /cart/items/{product_id}`: one UpdateItem; removing a line that is not there succeeds.
+    pub async fn remove_cart_line(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+    ) -> Result<(), StoreError> {
         let remove = self
             .client
             .update_item()

@@ -1,10 +1,137 @@
-//! Expression building shared by the operations: preconditions on entity tags as condition
-//! expressions, and attribute values.
+//! Expressions, built in one way: [`Expr`] hands out each placeholder where the expression uses
+//! it and checks, when done, that every placeholder the expressions name is bound and every one
+//! bound is named (DynamoDB refuses either mistake, but only at run time, and only on the path that
+//! makes it). Also preconditions on entity tags as condition expressions, and attribute values.
+//!
+//! A crate was looked for first: `dynamodb-expression` builds typed expressions for this SDK, but
+//! is a pre-release (0.2.0-beta) with six dependencies of its own, for what is one small type here.
 
 use super::error::StoreError;
 use super::schema;
 use crate::domain::{EntityTag, Precondition};
 use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+
+/// The placeholders of one operation's expressions, each declared where it is used.
+#[derive(Debug, Default)]
+pub(super) struct Expr {
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+/// The placeholders an operation sends, checked against its expressions ([`Expr::done`]).
+#[derive(Debug, Default)]
+pub(super) struct Bound {
+    names: Option<HashMap<String, String>>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+impl Expr {
+    pub(super) fn new() -> Self {
+        Self::default()
+    }
+
+    /// The placeholder of attribute `attr` (`#attr`, the same each time it is asked for).
+    pub(super) fn name(&mut self, attr: &str) -> String {
+        let placeholder = format!("#{}", token(attr));
+        self.names.insert(placeholder.clone(), attr.to_owned());
+        placeholder
+    }
+
+    /// A placeholder bound to `value`: `:hint`, or `:hint<N>` when `:hint` holds another value.
+    pub(super) fn value(&mut self, hint: &str, value: AttributeValue) -> String {
+        let base = format!(":{}", token(hint));
+        let mut placeholder = base.clone();
+        let mut n = 1;
+        while let Some(bound) = self.values.get(&placeholder) {
+            if *bound == value {
+                return placeholder;
+            }
+            placeholder = format!("{base}{n}");
+            n += 1;
+        }
+        self.values.insert(placeholder.clone(), value);
+        placeholder
+    }
+
+    /// The placeholders, once `expressions` (all the operation sends) name each bound one and
+    /// no other: a mistake is an internal error here, with the placeholder named, not a
+    /// `ValidationException` from DynamoDB.
+    pub(super) fn done(self, expressions: &[&str]) -> Result<Bound, StoreError> {
+        let used: Vec<&str> = expressions.iter().flat_map(|e| placeholders(e)).collect();
+        let bound = self.names.keys().chain(self.values.keys());
+        if let Some(unused) = bound.clone().find(|p| !used.contains(&p.as_str())) {
+            return Err(StoreError::Internal(
+                format!("placeholder {unused} is bound but no expression uses it").into(),
+            ));
+        }
+        if let Some(missing) = used
+            .iter()
+            .find(|p| !self.names.contains_key(**p) && !self.values.contains_key(**p))
+        {
+            return Err(StoreError::Internal(
+                format!("placeholder {missing} is used but not bound").into(),
+            ));
+        }
+        Ok(Bound {
+            names: (!self.names.is_empty()).then_some(self.names),
+            values: (!self.values.is_empty()).then_some(self.values),
+        })
+    }
+}
+
+/// `raw` as the tail of a placeholder: letters, digits and `_`.
+fn token(raw: &str) -> String {
+    raw.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// Every `#name` and `:value` placeholder in `expression`.
+fn placeholders(expression: &str) -> impl Iterator<Item = &str> {
+    let bytes = expression.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() {
+            let start = at;
+            at += 1;
+            if bytes[start] == b'#' || bytes[start] == b':' {
+                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                    at += 1;
+                }
+                return Some(&expression[start..at]);
+            }
+        }
+        None
+    })
+}
+
+/// An SDK builder that takes expression placeholders.
+pub(super) trait WithPlaceholders: Sized {
+    fn placeholders(self, bound: Bound) -> Self;
+}
+
+macro_rules! with_placeholders {
+    ($($builder:ty),* $(,)?) => {$(
+        impl WithPlaceholders for $builder {
+            fn placeholders(self, bound: Bound) -> Self {
+                self.set_expression_attribute_names(bound.names)
+                    .set_expression_attribute_values(bound.values)
+            }
+        }
+    )*};
+}
+
+with_placeholders!(
+    aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    aws_sdk_dynamodb::types::builders::PutBuilder,
+    aws_sdk_dynamodb::types::builders::DeleteBuilder,
+    aws_sdk_dynamodb::types::builders::ConditionCheckBuilder,
+    aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+    aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder,
+    aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+);
 
 /// Condition expression and its placeholders for a precondition on the item's entity tag.
 /// `require_item` adds `attribute_exists(PK)` so a failed check tells "missing" from "changed".
@@ -99,6 +226,43 @@ pub(super) fn build<T, E: std::error::Error + Send + Sync + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_declared_where_used_and_checked_when_done() {
+        let mut e = Expr::new();
+        let condition = format!("{} = {}", e.name("version"), e.value("version", n(3)));
+        let update = format!(
+            "SET {v} = {v} + {one}, {t} = {now}",
+            v = e.name("version"),
+            one = e.value("one", n(1)),
+            t = e.name("updated_at"),
+            now = e.value("version", s("then"))
+        );
+        assert_eq!(condition, "#version = :version");
+        assert_eq!(
+            update,
+            "SET #version = #version + :one, #updated_at = :version1"
+        );
+        let bound = e.done(&[&condition, &update]).expect("all used");
+        assert_eq!(bound.names.map(|n| n.len()), Some(2));
+        assert_eq!(bound.values.map(|v| v.len()), Some(3));
+
+        let mut unused = Expr::new();
+        let condition = format!("attribute_exists({})", unused.name("PK"));
+        unused.value("stale", n(1));
+        let err = unused.done(&[&condition]).expect_err("unused");
+        assert!(format!("{err:?}").contains(":stale"), "{err:?}");
+
+        let mut missing = Expr::new();
+        let condition = format!("{} = :typo", missing.name("price"));
+        let err = missing.done(&[&condition]).expect_err("missing");
+        assert!(format!("{err:?}").contains(":typo"), "{err:?}");
+
+        let empty = Expr::new()
+            .done(&["attribute_not_exists(PK)"])
+            .expect("none");
+        assert!(empty.names.is_none() && empty.values.is_none());
+    }
 
     #[test]
     fn group_adds_parentheses_only_where_none_wrap_the_whole() {

@@ -22,7 +22,9 @@
 //! - `products`, `carts`, `orders`: each item type's mapping and its operations.
 
 mod batch;
+mod cancel;
 mod carts;
+mod checkout;
 mod client;
 mod error;
 mod expr;

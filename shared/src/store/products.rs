@@ -13,10 +13,7 @@ use super::error::StoreError;
 use super::error::{Class, classify_cancellation};
 use super::expr::{build, condition_for, group, n, s};
 use super::keys::{self, Item, Key, LISTING_PARTITION, to_item};
-use super::ops::{
-    DeleteProduct, GetProduct, GetProducts, ListProducts, ProductPage, PutOutcome, PutProduct,
-    ShopProducts,
-};
+use super::ops::{ProductPage, PutOutcome};
 use super::page::{page_fetch, page_of};
 use super::retry::{self, Patience};
 use super::schema::{GSI1PK, LISTING_INDEX};
@@ -342,8 +339,12 @@ impl DynamoStore {
     }
 }
 
-impl GetProduct for DynamoStore {
-    async fn get_product(&self, id: &ProductId) -> Result<Option<Versioned<Product>>, StoreError> {
+impl DynamoStore {
+    /// `GET /products/{id}`: one consistent read (and one of its stock buckets, if split).
+    pub async fn get_product(
+        &self,
+        id: &ProductId,
+    ) -> Result<Option<Versioned<Product>>, StoreError> {
         Ok(self.read_whole(id).await?.map(Whole::into_versioned))
     }
 }
@@ -355,8 +356,9 @@ struct Listed {
     id: ProductId,
 }
 
-impl ListProducts for DynamoStore {
-    async fn list_products(
+impl DynamoStore {
+    /// `GET /products`: one query per page, in id order.
+    pub async fn list_products(
         &self,
         after: Option<&ProductId>,
         limit: usize,
@@ -840,8 +842,10 @@ impl DynamoStore {
     }
 }
 
-impl PutProduct for DynamoStore {
-    async fn put_product(
+impl DynamoStore {
+    /// `PUT /products/{id}`: one conditional update; a transaction over the product and its stock
+    /// buckets when its stock is, or is to be, split.
+    pub async fn put_product(
         &self,
         id: &ProductId,
         draft: &ProductDraft,
@@ -931,8 +935,10 @@ impl DynamoStore {
     }
 }
 
-impl DeleteProduct for DynamoStore {
-    async fn delete_product(
+impl DynamoStore {
+    /// `DELETE /products/{id}`: one conditional delete (one transaction with its stock buckets). Returns [`StoreError::NotFound`] when nothing
+    /// was there and [`StoreError::PreconditionFailed`] when the item exists but fails `precondition`.
+    pub async fn delete_product(
         &self,
         id: &ProductId,
         precondition: &Precondition,
@@ -976,8 +982,10 @@ impl DeleteProduct for DynamoStore {
     }
 }
 
-impl GetProducts for DynamoStore {
-    async fn get_products(
+impl DynamoStore {
+    /// Several products by id, as they are now (one consistent BatchGetItem of at most 100 ids).
+    /// Ids that match no product are absent from the map.
+    pub async fn get_products(
         &self,
         ids: &[ProductId],
     ) -> Result<HashMap<ProductId, Product>, StoreError> {
@@ -1020,8 +1028,12 @@ impl DynamoStore {
     }
 }
 
-impl ShopProducts for DynamoStore {
-    async fn shop_products(
+impl DynamoStore {
+    /// Several products by id, for a shopper's cart and checkout: as [`DynamoStore::get_products`], except that a
+    /// product whose stock is split into buckets (a hot product) may be answered from what this
+    /// instance read of it in the last second. Its catalog fields and stock may be that old; the
+    /// checkout transaction re-checks price and stock where they count, so nothing is sold on them.
+    pub async fn shop_products(
         &self,
         ids: &[ProductId],
     ) -> Result<HashMap<ProductId, Product>, StoreError> {

@@ -5,8 +5,10 @@
 use super::client::DynamoStore;
 use super::error::{Class, StoreError, classify_cancellation};
 use super::retry::Patience;
+use crate::domain::commit::Answer;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
+use serde::de::DeserializeOwned;
 
 pub(super) fn code(reason: &CancellationReason) -> &str {
     reason.code().unwrap_or("None")
@@ -18,6 +20,43 @@ pub(super) fn is_throttle(code: &str) -> bool {
         code,
         "ThrottlingError" | "ProvisionedThroughputExceeded" | "RequestLimitExceeded"
     )
+}
+
+/// Each action of a cancelled transaction's `plan` beside DynamoDB's answer for it (the reasons
+/// come in the order the items were sent, one each). Where `reads` says the action's role reads
+/// it, the item a failed condition returned is decoded as `T`.
+pub(super) fn answered<A: Clone + std::fmt::Debug, T: DeserializeOwned>(
+    plan: &[A],
+    reasons: &[CancellationReason],
+    reads: impl Fn(&A) -> bool,
+) -> Result<Vec<(A, Answer<T>)>, StoreError> {
+    if plan.len() != reasons.len() {
+        return Err(StoreError::Internal(
+            format!(
+                "{} cancellation reasons for {} actions: {plan:?}",
+                reasons.len(),
+                plan.len()
+            )
+            .into(),
+        ));
+    }
+    plan.iter()
+        .zip(reasons)
+        .map(|(action, reason)| {
+            let answer = match code(reason) {
+                "None" => Answer::Passed,
+                "ConditionalCheckFailed" => Answer::Failed(match reason.item() {
+                    Some(item) if reads(action) => {
+                        Some(serde_dynamo::from_item(item.clone()).map_err(StoreError::corrupt)?)
+                    }
+                    _ => None,
+                }),
+                c if is_throttle(c) => Answer::Throttled,
+                c => Answer::Other(c.to_owned()),
+            };
+            Ok((action.clone(), answer))
+        })
+        .collect()
 }
 
 /// What [`DynamoStore::transact_retrying`] does with a cancellation for throttling.
