@@ -2,7 +2,10 @@
 //! state reset (outside the timed window) that makes every warm invocation do the documented work
 //! rather than a replay or an error: `PUT /products/{id}` with `If-None-Match: *` creates the
 //! product each time because the bench deletes it first, checkout finds a full cart, and so on.
+//! Workloads are keyed by [`Function`], matched exhaustively: a function added to
+//! `devkit::routes` does not compile here until it has one.
 
+use devkit::routes::Function;
 use devkit::tokens::{DevIssuer, TokenSpec};
 use serde_json::Value;
 use shared::domain::{Precondition, ProductId};
@@ -25,6 +28,7 @@ const ORDER_PLACEHOLDER: &str = "0196b3a2-6c1e-7d4f-8a2b-3c4d5e6f7a8b";
 /// One function's workload.
 pub struct Workload {
     pub function: String,
+    kind: Function,
     /// The event as stored in `events/`, tokens not yet filled in.
     template: Value,
     /// Status every invocation must answer, or the bench stops: a figure for the wrong path is
@@ -47,50 +51,55 @@ pub fn storage_floor_key() -> (String, String) {
 impl Workload {
     /// The workload of `function`, from `events/<function>.json` under `root`.
     pub fn load(root: &Path, function: &str) -> Result<Self, BoxError> {
+        let kind = Function::from_binary(function).ok_or_else(|| {
+            format!("no workload is defined for {function}: not a function of devkit::routes")
+        })?;
         let path = root.join("events").join(format!("{function}.json"));
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("read {}: {e}", path.display()))?;
         let template: Value = serde_json::from_str(&text)?;
-        let (expect, describe) = match function {
-            "list-products" => (200, "the event's page of the catalog (limit 2), as sent"),
-            "get-product" => (200, "one product by id, as sent (one consistent GetItem)"),
-            "put-product" => (
+        let (expect, describe) = match kind {
+            Function::ListProducts => (200, "the event's page of the catalog (limit 2), as sent"),
+            Function::GetProduct => (200, "one product by id, as sent (one consistent GetItem)"),
+            Function::PutProduct => (
                 201,
                 "creates the product (`If-None-Match: *`); the bench deletes it before each",
             ),
-            "delete-product" => (
+            Function::DeleteProduct => (
                 204,
                 "deletes the product; the bench re-creates it before each",
             ),
-            "get-cart" => (200, "reads a one-line cart and prices it, as sent"),
-            "put-cart-item" => (200, "sets the cart line, as sent"),
-            "delete-cart-item" => (204, "removes the line; the bench puts it back before each"),
-            "place-order" => (
+            Function::GetCart => (200, "reads a one-line cart and prices it, as sent"),
+            Function::PutCartItem => (200, "sets the cart line, as sent"),
+            Function::DeleteCartItem => {
+                (204, "removes the line; the bench puts it back before each")
+            }
+            Function::PlaceOrder => (
                 201,
                 "a real checkout (transaction of stock, order, cart, key): a fresh \
                  Idempotency-Key each time, the cart refilled before each",
             ),
-            "list-orders" => (200, "the newest 10 orders of the user, as sent"),
-            "get-order" => (
+            Function::ListOrders => (200, "the newest 10 orders of the user, as sent"),
+            Function::GetOrder => (
                 200,
                 "one order of the user (the placeholder id swapped for a real one)",
             ),
-            "cancel-order" => (
+            Function::CancelOrder => (
                 200,
                 "a real cancel (transaction restoring stock) of an order the bench places before each",
             ),
-            other => return Err(format!("no workload is defined for {other}").into()),
         };
-        let expect_body = match function {
-            "get-cart" => Some(r#""total":1800"#),
-            "list-orders" | "list-products" => Some(r#""items":[{"#),
-            "get-product" => Some(r#""id":"espresso-cup""#),
-            "place-order" => Some(r#""status":"placed""#),
-            "cancel-order" => Some(r#""status":"cancelled""#),
+        let expect_body = match kind {
+            Function::GetCart => Some(r#""total":1800"#),
+            Function::ListOrders | Function::ListProducts => Some(r#""items":[{"#),
+            Function::GetProduct => Some(r#""id":"espresso-cup""#),
+            Function::PlaceOrder => Some(r#""status":"placed""#),
+            Function::CancelOrder => Some(r#""status":"cancelled""#),
             _ => None,
         };
         Ok(Self {
             function: function.to_owned(),
+            kind,
             template,
             expect,
             expect_body,
@@ -165,7 +174,7 @@ impl World {
 
     /// Once per function per round, before its first invocation.
     pub async fn before_run(&self, w: &Workload) {
-        if w.function == "get-cart" {
+        if w.kind == Function::GetCart {
             devkit::add_to_cart(&self.app, USER, CUP, 2).await;
         }
     }
@@ -186,8 +195,8 @@ impl World {
     pub async fn next_event(&self, w: &Workload) -> Result<Value, BoxError> {
         let mut event = w.template.clone();
         let mut order = None;
-        match w.function.as_str() {
-            "put-product" => {
+        match w.kind {
+            Function::PutProduct => {
                 // Absent already (the first time of a round) is as good as deleted.
                 match self
                     .app
@@ -199,11 +208,11 @@ impl World {
                     Err(err) => return Err(err.into()),
                 }
             }
-            "delete-product" => {
+            Function::DeleteProduct => {
                 devkit::seed_product(&self.app, MUG, "Travel mug", 1_290, 40).await;
             }
-            "delete-cart-item" => devkit::add_to_cart(&self.app, USER, CUP, 2).await,
-            "place-order" => {
+            Function::DeleteCartItem => devkit::add_to_cart(&self.app, USER, CUP, 2).await,
+            Function::PlaceOrder => {
                 // The previous invocation's order is cancelled, so the user stays under the cap
                 // of open orders (MAX_OPEN_ORDERS) however many invocations a round makes.
                 self.cancel_open_orders().await?;
@@ -211,8 +220,8 @@ impl World {
                 event["headers"]["idempotency-key"] =
                     Value::String(uuid::Uuid::new_v4().to_string());
             }
-            "get-order" => order = Some(self.order.clone()),
-            "cancel-order" => {
+            Function::GetOrder => order = Some(self.order.clone()),
+            Function::CancelOrder => {
                 order = Some(
                     devkit::place_order(&self.app, USER, &[(CUP, 1)])
                         .await
@@ -235,5 +244,46 @@ impl World {
             event = serde_json::from_str(&text)?;
         }
         Ok(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use devkit::routes::ROUTES;
+
+    fn root() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// Every function of the route table has a workload, from its own event, for one of its routes.
+    #[test]
+    fn every_function_has_a_workload_for_its_route() {
+        for function in Function::ALL {
+            let name = function.binary();
+            let w = Workload::load(&root(), name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(w.function, name);
+            assert!(!w.describe.is_empty(), "{name}");
+            assert!((200..300).contains(&w.expect), "{name}: {}", w.expect);
+            let routes: Vec<String> = ROUTES
+                .iter()
+                .filter(|r| r.function == *function)
+                .map(|r| format!("{} {}", r.method, r.path))
+                .collect();
+            assert!(
+                routes.contains(&w.route()),
+                "{name}: the event's route {} is not one of {routes:?}",
+                w.route()
+            );
+        }
+    }
+
+    /// No workload for a name that is not a function: the bench refuses it.
+    #[test]
+    fn no_workload_for_an_unknown_function() {
+        let err = Workload::load(&root(), "no-such-function")
+            .err()
+            .expect("no workload");
+        assert!(err.to_string().contains("no-such-function"), "{err}");
     }
 }

@@ -1,41 +1,54 @@
 //! The route table: one entry per API Gateway route, each naming the function (binary) that
 //! serves it. It belongs to no server: the local API dispatches with it (`local::dispatch`), the
 //! harness's front door routes with it, and chaos and bench list the functions from it.
-//! `template.yaml`, `openapi.yaml` and the `cargo lambda watch` router in `Cargo.toml` must agree
-//! with it; the tests in `local/tests/routes.rs` and `local/tests/openapi.rs` fail when they do not.
+//! `template.yaml`, `openapi.yaml`, the `cargo lambda watch` router in `Cargo.toml` and the
+//! `FUNCTIONS` of `.ci/run` must agree with it; the tests in `local/tests/routes.rs` and
+//! `local/tests/openapi.rs` fail when they do not. `local::dispatch` and the bench's workloads match
+//! on [`Function`] exhaustively, so a new function does not compile until both know it.
+//! `docs/add-an-endpoint.md` lists every file a new function touches.
 
-/// A function of this project (one Lambda binary), by the name of its binary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    ListProducts,
-    GetProduct,
-    PutProduct,
-    DeleteProduct,
-    GetCart,
-    PutCartItem,
-    DeleteCartItem,
-    PlaceOrder,
-    ListOrders,
-    GetOrder,
-    CancelOrder,
+/// Declares [`Function`], [`Function::ALL`] and [`Function::binary`] from one list, so no variant
+/// can be missing from `ALL` or lack a binary name.
+macro_rules! functions {
+    ($($variant:ident => $binary:literal,)+) => {
+        /// A function of this project (one Lambda binary), by the name of its binary.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Function {
+            $($variant,)+
+        }
+
+        impl Function {
+            /// Every function, once, in the order declared.
+            pub const ALL: &'static [Function] = &[$(Self::$variant,)+];
+
+            /// The binary's name: its crate under `functions/`, its `Binary` in `template.yaml`.
+            pub fn binary(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $binary,)+
+                }
+            }
+        }
+    };
+}
+
+functions! {
+    ListProducts => "list-products",
+    GetProduct => "get-product",
+    PutProduct => "put-product",
+    DeleteProduct => "delete-product",
+    GetCart => "get-cart",
+    PutCartItem => "put-cart-item",
+    DeleteCartItem => "delete-cart-item",
+    PlaceOrder => "place-order",
+    ListOrders => "list-orders",
+    GetOrder => "get-order",
+    CancelOrder => "cancel-order",
 }
 
 impl Function {
-    /// The binary's name: its crate under `functions/`, its `Binary` in `template.yaml`.
-    pub fn binary(self) -> &'static str {
-        match self {
-            Self::ListProducts => "list-products",
-            Self::GetProduct => "get-product",
-            Self::PutProduct => "put-product",
-            Self::DeleteProduct => "delete-product",
-            Self::GetCart => "get-cart",
-            Self::PutCartItem => "put-cart-item",
-            Self::DeleteCartItem => "delete-cart-item",
-            Self::PlaceOrder => "place-order",
-            Self::ListOrders => "list-orders",
-            Self::GetOrder => "get-order",
-            Self::CancelOrder => "cancel-order",
-        }
+    /// The function whose binary is `name`.
+    pub fn from_binary(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|f| f.binary() == name)
     }
 }
 
@@ -154,12 +167,49 @@ mod tests {
     #[test]
     fn every_binary_once_in_route_order() {
         let binaries = binaries();
-        assert_eq!(binaries.len(), 11);
+        assert_eq!(binaries.len(), Function::ALL.len());
         assert_eq!(binaries[0], "list-products");
         let mut unique = binaries.clone();
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), binaries.len());
+    }
+
+    /// `Function::ALL` and the route table name the same functions: every function has a route,
+    /// every route's function is in `ALL`; and each binary name is a distinct kebab-case name.
+    #[test]
+    fn every_function_has_a_route_and_every_route_a_listed_function() {
+        for route in ROUTES {
+            assert!(
+                Function::ALL.contains(&route.function),
+                "{:?} is routed but missing from Function::ALL",
+                route.function
+            );
+        }
+        for function in Function::ALL {
+            assert!(
+                ROUTES.iter().any(|r| r.function == *function),
+                "{function:?} has no route in ROUTES"
+            );
+            let name = function.binary();
+            assert!(
+                !name.is_empty()
+                    && name
+                        .split('-')
+                        .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase())),
+                "{name}: a binary name is lower-case words joined by '-'"
+            );
+            assert_eq!(Function::from_binary(name), Some(*function));
+        }
+        let mut names: Vec<&str> = Function::ALL.iter().map(|f| f.binary()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            Function::ALL.len(),
+            "binary names are distinct"
+        );
+        assert_eq!(Function::from_binary("no-such-function"), None);
     }
 
     #[test]

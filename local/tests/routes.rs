@@ -1,6 +1,7 @@
 //! The route table is declared once (`devkit::routes::ROUTES`); everything else that names routes or
 //! the table must agree with it: `template.yaml`, the `cargo lambda watch` router in `Cargo.toml`,
-//! the `events/` fixtures, the `functions/` folder and the table schema in `shared`.
+//! the `events/` fixtures, the `functions/` folder, the `FUNCTIONS` CI builds and checks
+//! (`.ci/run`) and the table schema in `shared`.
 
 use devkit::routes::ROUTES;
 use shared::store::schema;
@@ -139,6 +140,34 @@ fn every_function_has_a_crate_and_an_event_for_its_route() {
             route.path
         );
     }
+}
+
+/// The functions `.ci/run` builds for arm64, checks and compares with `sam build`'s: its
+/// `FUNCTIONS=(…)` array, each routed function once.
+#[test]
+fn ci_builds_and_checks_every_function() {
+    let script = read(".ci/run");
+    let start = script
+        .find("\nFUNCTIONS=(")
+        .expect(".ci/run declares FUNCTIONS=(…)")
+        + "\nFUNCTIONS=(".len();
+    let len = script[start..].find(')').expect("FUNCTIONS=(…) is closed");
+    let mut listed: Vec<&str> = script[start..start + len]
+        .lines()
+        .flat_map(|line| {
+            line.split('#')
+                .next()
+                .unwrap_or_default()
+                .split_whitespace()
+        })
+        .collect();
+    listed.sort_unstable();
+    let mut routed = devkit::routes::binaries();
+    routed.sort_unstable();
+    assert_eq!(
+        listed, routed,
+        ".ci/run's FUNCTIONS and devkit::routes must list the same functions, each once"
+    );
 }
 
 fn key_schema(y: &Yaml) -> Vec<(String, String)> {
