@@ -9,8 +9,8 @@ use devkit::routes::Function;
 use devkit::tokens::{DevIssuer, TokenSpec};
 use serde_json::Value;
 use shared::domain::{Precondition, ProductId};
-use shared::store::{CancelOrder, DeleteProduct, ListOrders, StoreError};
-use shared::{App, DynamoStore};
+use shared::store::StoreError;
+use shared::App;
 use std::path::Path;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -123,7 +123,7 @@ impl Workload {
 
 /// The engine's state and the tokens every workload uses.
 pub struct World {
-    pub app: App<DynamoStore>,
+    pub app: App,
     issuer: DevIssuer,
     user_bearer: String,
     admin_bearer: String,
@@ -133,7 +133,7 @@ pub struct World {
 
 impl World {
     /// Seeds the catalog (the events' products, plenty of stock) and a few orders.
-    pub async fn seed(app: App<DynamoStore>, issuer: DevIssuer) -> Self {
+    pub async fn seed(app: App, issuer: DevIssuer) -> Self {
         devkit::seed_product(&app, CUP, "Espresso cup", CUP_PRICE, 100_000_000).await;
         for (i, id) in ["pour-over-kettle", "grinder", "beans-ethiopia"]
             .iter()
