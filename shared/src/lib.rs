@@ -10,7 +10,7 @@
 //!    product's stock split into buckets).
 //!    [`chain`]: the error cause chain on one line (std only).
 //! 2. [`config`]: every setting, read once at start-up. [`cursor`]: opaque, tamper-evident
-//!    paging cursors. [`store`]: the single-table DynamoDB design, one narrow trait per operation,
+//!    paging cursors. [`store`]: the single-table DynamoDB design, one method per operation,
 //!    `DynamoStore` (SDK types never leave it). [`auth`]: bearer-token verification. [`telemetry`]:
 //!    logs and metrics, one line per request.
 //! 3. [`http`]: request parsing, responses, `ApiError` and its problem kinds, the deadline

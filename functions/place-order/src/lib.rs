@@ -8,7 +8,7 @@
 //! counts the order against the user's cap of open orders (`MAX_OPEN_ORDERS`). All or nothing: a
 //! failed attempt leaves nothing behind that could block a retry.
 //!
-//! A product whose stock is split into K buckets (a hot one) is read as `ShopProducts` answers
+//! A product whose stock is split into K buckets (a hot one) is read as `DynamoStore::shop_products` answers
 //! (at most a second old, per instance), and each line is drawn from a bucket picked at random;
 //! a bucket found short is swapped for another inside the store, and a line no bucket fills alone
 //! is drawn from several, still in one transaction (`domain::stock`).

@@ -4,7 +4,7 @@
 //! A BatchGetItem of the product (it must exist: 404 otherwise), one UpdateItem on the cart (a
 //! PutItem for a first line), and one BatchGetItem to price the answer. A product whose stock is
 //! split into buckets (a hot one) is read at most once a second per instance for both
-//! (`ShopProducts`), so a sale's add-to-carts do not all land on its item. The cart holds at most
+//! (`DynamoStore::shop_products`), so a sale's add-to-carts do not all land on its item. The cart holds at most
 //! [`MAX_CART_LINES`](shared::domain::MAX_CART_LINES) products (422 past that), enforced inside
 //! DynamoDB so concurrent requests cannot overshoot it.
 

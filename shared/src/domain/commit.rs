@@ -398,6 +398,9 @@ mod tests {
         })
     }
 
+    /// Picks the actions of one role.
+    type Role = fn(&Action) -> bool;
+
     fn is_stock(a: &Action) -> bool {
         matches!(a, Action::TakeStock { .. })
     }
@@ -434,7 +437,7 @@ mod tests {
         let draws = Draws::new(&o, &HashMap::new(), counter());
         let mut plan = draws.plan(&o, 1, 5).expect("fits");
         for _ in 0..2 {
-            let cases: [(fn(&Action) -> bool, Next); 3] = [
+            let cases: [(Role, Next); 3] = [
                 (|a| *a == Action::RecordKey, Next::KeyTaken),
                 (|a| matches!(a, Action::EmptyCart { .. }), Next::CartChanged),
                 (|a| matches!(a, Action::CountOpen { .. }), Next::CapReached),

@@ -3,7 +3,7 @@
 use super::batch::batch_get;
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::{n, s};
+use super::expr::{Expr, WithPlaceholders, n, s};
 use super::keys::{self, CART_SK, Item, to_item, user_pk};
 use super::ops::CartChange;
 use super::retry;
@@ -64,6 +64,13 @@ impl DynamoStore {
 /// How many times a cart write retries after losing a race with another write to the same cart.
 const CART_WRITE_ATTEMPTS: usize = 4;
 
+/// What became of one attempt to set a cart line.
+enum Attempt {
+    Done(CartChange),
+    /// Lost a race with another write to the same cart: try again.
+    Again,
+}
+
 impl DynamoStore {
     /// `PUT /cart/items/{product_id}`: one UpdateItem (a PutItem for a first line).
     pub async fn set_cart_line(
@@ -73,102 +80,140 @@ impl DynamoStore {
         quantity: Quantity,
     ) -> Result<CartChange, StoreError> {
         for _ in 0..CART_WRITE_ATTEMPTS {
-            let now = now_rfc3339();
-            // The common case, one UpdateItem: set the line, unless that would add a line to a full
-            // cart; `size()` of a map counts its entries, so the cap holds under concurrency too.
-            let update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(keys::cart(user).item()?))
-                .update_expression("SET #lines.#pid = :q, #version = #version + :one, #updated = :now")
-                .condition_expression("attribute_exists(#lines) AND (attribute_exists(#lines.#pid) OR size(#lines) < :cap)")
-                .expression_attribute_names("#lines", "lines")
-                .expression_attribute_names("#pid", product.as_str())
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_names("#updated", "updated_at")
-                .expression_attribute_values(":q", n(quantity.get()))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", s(now.clone()))
-                .expression_attribute_values(":cap", n(MAX_CART_LINES))
-                .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-            let updated = retry::write(|| update.clone().send()).await?;
-            let current = match updated {
-                Ok(out) => {
-                    return cart_from_item(out.attributes.unwrap_or_default())
-                        .map(CartChange::Updated);
-                }
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
-                    _ => return Err(StoreError::from_sdk(err)),
-                },
-            };
-            match current {
-                // No cart yet: create it, unless another request just did (then update it).
-                None => {
-                    let item = to_item(&CartItem {
-                        pk: user_pk(user),
-                        sk: CART_SK.to_owned(),
-                        entity: ENTITY.to_owned(),
-                        lines: BTreeMap::from([(product.clone(), quantity)]),
-                        version: 1,
-                        updated_at: now,
-                    })?;
-                    let create = self
-                        .client
-                        .put_item()
-                        .table_name(&self.table)
-                        .set_item(Some(item.clone()))
-                        .condition_expression("attribute_not_exists(PK)");
-                    let created = retry::write(|| create.clone().send()).await?;
-                    match created {
-                        Ok(_) => return cart_from_item(item).map(CartChange::Updated),
-                        Err(err)
-                            if err
-                                .as_service_error()
-                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                        {
-                            continue;
-                        }
-                        Err(err) => return Err(StoreError::from_sdk(err)),
-                    }
-                }
-                Some(item) => {
-                    let cart = cart_from_item(item)?;
-                    if cart.lines.len() >= MAX_CART_LINES && !cart.lines.contains_key(product) {
-                        return Ok(CartChange::Full);
-                    }
-                    // Raced with a concurrent change that made room: try again.
-                }
+            if let Attempt::Done(change) = self.try_set_cart_line(user, product, quantity).await? {
+                return Ok(change);
             }
         }
         Err(StoreError::Unavailable(
             "the cart kept changing under concurrent writes".into(),
         ))
     }
-}
 
-impl DynamoStore {
+    /// The common case, one UpdateItem: set the line, unless that would add a line to a full
+    /// cart; `size()` of a map counts its entries, so the cap holds under concurrency too. No
+    /// cart yet: it is created, unless another request just did (then, again).
+    async fn try_set_cart_line(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+        quantity: Quantity,
+    ) -> Result<Attempt, StoreError> {
+        let now = now_rfc3339();
+        let mut e = Expr::new();
+        let lines = e.name("lines");
+        let line = format!("{lines}.{}", e.name_as("product", product.as_str()));
+        let update = format!(
+            "SET {line} = {q}, {version} = {version} + {one}, {updated} = {now}",
+            q = e.value("quantity", n(quantity.get())),
+            version = e.name("version"),
+            one = e.value("one", n(1)),
+            updated = e.name("updated_at"),
+            now = e.value("now", s(now.clone())),
+        );
+        let condition = format!(
+            "attribute_exists({lines}) AND (attribute_exists({line}) OR size({lines}) < {cap})",
+            cap = e.value("cap", n(MAX_CART_LINES)),
+        );
+        let bound = e.done(&[&update, &condition])?;
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(keys::cart(user).item()?))
+            .update_expression(update)
+            .condition_expression(condition)
+            .placeholders(bound)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let current = match retry::write(|| update.clone().send()).await? {
+            Ok(out) => {
+                let cart = cart_from_item(out.attributes.unwrap_or_default())?;
+                return Ok(Attempt::Done(CartChange::Updated(cart)));
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(e)) => e.item().cloned(),
+                _ => return Err(StoreError::from_sdk(err)),
+            },
+        };
+        let Some(item) = current else {
+            return self.create_cart(user, product, quantity, now).await;
+        };
+        let cart = cart_from_item(item)?;
+        if cart.lines.len() >= MAX_CART_LINES && !cart.lines.contains_key(product) {
+            return Ok(Attempt::Done(CartChange::Full));
+        }
+        // Raced with a concurrent change that made room: try again.
+        Ok(Attempt::Again)
+    }
+
+    /// A user's first cart, holding one line, unless another request just created one.
+    async fn create_cart(
+        &self,
+        user: &UserId,
+        product: &ProductId,
+        quantity: Quantity,
+        now: String,
+    ) -> Result<Attempt, StoreError> {
+        let item = to_item(&CartItem {
+            pk: user_pk(user),
+            sk: CART_SK.to_owned(),
+            entity: ENTITY.to_owned(),
+            lines: BTreeMap::from([(product.clone(), quantity)]),
+            version: 1,
+            updated_at: now,
+        })?;
+        let mut e = Expr::new();
+        let condition = format!("attribute_not_exists({})", e.name("PK"));
+        let bound = e.done(&[&condition])?;
+        let create = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .condition_expression(condition)
+            .placeholders(bound);
+        match retry::write(|| create.clone().send()).await? {
+            Ok(_) => cart_from_item(item).map(|c| Attempt::Done(CartChange::Updated(c))),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Attempt::Again)
+            }
+            Err(err) => Err(StoreError::from_sdk(err)),
+        }
+    }
+
     /// `DELETE /cart/items/{product_id}`: one UpdateItem; removing a line that is not there succeeds.
     pub async fn remove_cart_line(
         &self,
         user: &UserId,
         product: &ProductId,
     ) -> Result<(), StoreError> {
+        let mut e = Expr::new();
+        let line = format!(
+            "{}.{}",
+            e.name("lines"),
+            e.name_as("product", product.as_str())
+        );
+        let update = format!(
+            "REMOVE {line} SET {version} = {version} + {one}, {updated} = {now}",
+            version = e.name("version"),
+            one = e.value("one", n(1)),
+            updated = e.name("updated_at"),
+            now = e.value("now", s(now_rfc3339())),
+        );
+        let condition = format!("attribute_exists({line})");
+        let bound = e.done(&[&update, &condition])?;
         let remove = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(keys::cart(user).item()?))
-            .update_expression("REMOVE #lines.#pid SET #version = #version + :one, #updated = :now")
-            .condition_expression("attribute_exists(#lines.#pid)")
-            .expression_attribute_names("#lines", "lines")
-            .expression_attribute_names("#pid", product.as_str())
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#updated", "updated_at")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":now", s(now_rfc3339()));
+            .update_expression(update)
+            .condition_expression(condition)
+            .placeholders(bound);
         let removed = retry::write(|| remove.clone().send()).await?;
         match removed {
             Ok(_) => Ok(()),

@@ -18,7 +18,7 @@ pub struct DynamoStore {
     pub(super) table: String,
     /// Products split into stock buckets, as this instance last read them (see
     /// [`super::products`]); shared by the clones of one store.
-    pub(super) hot: super::products::HotProducts,
+    pub(super) hot: super::hot::HotProducts,
 }
 
 impl DynamoStore {

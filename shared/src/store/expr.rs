@@ -33,7 +33,23 @@ impl Expr {
 
     /// The placeholder of attribute `attr` (`#attr`, the same each time it is asked for).
     pub(super) fn name(&mut self, attr: &str) -> String {
-        let placeholder = format!("#{}", token(attr));
+        self.name_as(attr, attr)
+    }
+
+    /// A placeholder of attribute `attr` named after `hint` (`#hint`, or `#hint<N>` when
+    /// `#hint` stands for another attribute): for attributes named by data, such as a cart's
+    /// line per product id.
+    pub(super) fn name_as(&mut self, hint: &str, attr: &str) -> String {
+        let base = format!("#{}", token(hint));
+        let mut placeholder = base.clone();
+        let mut n = 1;
+        while let Some(bound) = self.names.get(&placeholder) {
+            if bound == attr {
+                return placeholder;
+            }
+            placeholder = format!("{base}{n}");
+            n += 1;
+        }
         self.names.insert(placeholder.clone(), attr.to_owned());
         placeholder
     }
@@ -133,55 +149,44 @@ with_placeholders!(
     aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
 );
 
-/// Condition expression and its placeholders for a precondition on the item's entity tag.
+/// The condition expression of a precondition on the item's entity tag, its tags bound on `e`.
 /// `require_item` adds `attribute_exists(PK)` so a failed check tells "missing" from "changed".
 pub(super) fn condition_for(
+    e: &mut Expr,
     precondition: &Precondition,
     require_item: bool,
-) -> Option<(String, Vec<(String, String)>)> {
+) -> Option<String> {
     let exists = format!("attribute_exists({})", schema::PK);
-    let tag_list = |tags: &[EntityTag]| -> (String, Vec<(String, String)>) {
+    let mut tag_list = |tags: &[EntityTag]| -> String {
         if tags.is_empty() {
             // No tag can match (`If-Match` listing only weak tags): a condition that never holds,
             // since `IN ()` is not an expression DynamoDB accepts.
-            let never = format!(
-                "attribute_not_exists({pk}) AND attribute_exists({pk})",
+            return format!(
+                "(attribute_not_exists({pk}) AND attribute_exists({pk}))",
                 pk = schema::PK
             );
-            return (format!("({never})"), vec![]);
         }
-        let values: Vec<(String, String)> = tags
+        let values: Vec<String> = tags
             .iter()
-            .enumerate()
-            .map(|(i, t)| (format!(":etag{i}"), t.as_str().to_owned()))
+            .map(|t| e.value("etag", s(t.as_str())))
             .collect();
-        let names = values
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        (format!("{} IN ({names})", schema::ETAG), values)
+        format!("{} IN ({})", schema::ETAG, values.join(", "))
     };
-    let (expr, values) = match precondition {
-        Precondition::None if require_item => (exists, vec![]),
+    Some(match precondition {
+        Precondition::None if require_item => exists,
         Precondition::None => return None,
-        Precondition::Exists => (exists, vec![]),
-        Precondition::MatchesAny(tags) => {
-            let (list, values) = tag_list(tags);
-            (format!("{exists} AND {list}"), values)
-        }
-        Precondition::Absent => (format!("attribute_not_exists({})", schema::PK), vec![]),
+        Precondition::Exists => exists,
+        Precondition::MatchesAny(tags) => format!("{exists} AND {}", tag_list(tags)),
+        Precondition::Absent => format!("attribute_not_exists({})", schema::PK),
         Precondition::MatchesNone(tags) => {
-            let (list, values) = tag_list(tags);
-            let base = format!("(attribute_not_exists({}) OR NOT ({list}))", schema::PK);
+            let list = tag_list(tags);
             if require_item {
-                (format!("{exists} AND NOT ({list})"), values)
+                format!("{exists} AND NOT ({list})")
             } else {
-                (base, values)
+                format!("(attribute_not_exists({}) OR NOT ({list}))", schema::PK)
             }
         }
-    };
-    Some((expr, values))
+    })
 }
 
 /// `expr` in parentheses, to be joined with `AND`, unless it already is wholly in one pair:
@@ -272,44 +277,34 @@ mod tests {
         assert_eq!(group("attribute_exists(PK)"), "(attribute_exists(PK))");
         assert_eq!(group("(a OR NOT (b))"), "(a OR NOT (b))");
     }
-    use crate::domain::EntityTag;
-
     #[test]
     fn conditions_name_the_tag_placeholders() {
         let tags = vec![
             EntityTag::from_stored("a".into()),
             EntityTag::from_stored("b".into()),
         ];
-        let (expr, values) =
-            condition_for(&Precondition::MatchesAny(tags), false).expect("a condition");
-        assert_eq!(expr, "attribute_exists(PK) AND etag IN (:etag0, :etag1)");
+        let mut e = Expr::new();
+        let expr =
+            condition_for(&mut e, &Precondition::MatchesAny(tags), false).expect("a condition");
+        assert_eq!(expr, "attribute_exists(PK) AND etag IN (:etag, :etag1)");
+        let bound = e.done(&[&expr]).expect("every tag bound and used");
+        let values = bound.values.expect("two tags");
+        assert_eq!(values.get(":etag"), Some(&s("a")));
+        assert_eq!(values.get(":etag1"), Some(&s("b")));
+        let condition =
+            |p: &Precondition, require: bool| condition_for(&mut Expr::new(), p, require);
         assert_eq!(
-            values,
-            vec![
-                (":etag0".to_owned(), "a".to_owned()),
-                (":etag1".to_owned(), "b".to_owned())
-            ]
-        );
-        assert_eq!(
-            condition_for(&Precondition::MatchesAny(vec![]), false),
-            Some((
-                "attribute_exists(PK) AND (attribute_not_exists(PK) AND attribute_exists(PK))"
-                    .to_owned(),
-                vec![]
-            )),
+            condition(&Precondition::MatchesAny(vec![]), false).as_deref(),
+            Some("attribute_exists(PK) AND (attribute_not_exists(PK) AND attribute_exists(PK))"),
             "an empty list is a condition that never holds, not `IN ()`"
         );
-        assert_eq!(condition_for(&Precondition::None, false), None);
+        assert_eq!(condition(&Precondition::None, false), None);
         assert_eq!(
-            condition_for(&Precondition::None, true)
-                .map(|c| c.0)
-                .as_deref(),
+            condition(&Precondition::None, true).as_deref(),
             Some("attribute_exists(PK)")
         );
         assert_eq!(
-            condition_for(&Precondition::Absent, false)
-                .map(|c| c.0)
-                .as_deref(),
+            condition(&Precondition::Absent, false).as_deref(),
             Some("attribute_not_exists(PK)")
         );
     }

@@ -1,25 +1,39 @@
 //! DynamoDB access: the only module that knows DynamoDB exists.
 //!
-//! Handlers talk to narrow traits, one per operation ([`GetProduct`], [`ListProducts`],
-//! [`PutProduct`], [`DeleteProduct`], [`GetCart`], [`Checkout`], …), so each function depends on
-//! exactly what it calls, and its IAM policy in `template.yaml` can grant exactly those actions.
-//! [`DynamoStore`] implements them all. SDK types never cross this module's boundary: callers see
-//! domain types and [`StoreError`]. The business rules are not here: the store asks
-//! `domain::checkout` what a failed condition means.
+//! Handlers call [`DynamoStore`]'s methods, one per operation (`get_product`, `put_product`,
+//! `commit_checkout`, `cancel_order`, …). SDK types never cross this module's boundary: callers
+//! see domain types, the outcomes in `ops` and [`StoreError`]. The business rules are not here:
+//! `domain::commit` and `domain::cancel` plan each transaction and decide what its answer means;
+//! the store turns each planned action into a write and each cancellation reason into an answer.
+//!
+//! # Why no store traits
+//! There were thirteen one-method traits, one per operation, each with one implementation. They
+//! promised two things and kept neither: fakes (every test runs the real engine, dynoxide, behind
+//! the same SDK client, so no fake exists) and a record of each function's DynamoDB calls for its
+//! IAM policy (the bound named traits, not actions, and the IAM test had to list the calls
+//! anyway). So there is one concrete store; the calls each function makes are listed once, in
+//! `local/tests/routes.rs` (`CALLS`), and checked against its policy in `template.yaml`.
 //!
 //! # Layout
 //! - [`schema`]: the single-table key design and the table definition (the same as `template.yaml`).
-//! - `ops`: the traits, one per operation, and the outcomes they return.
+//! - `ops`: what operations take and return beyond domain types (pages, commits, outcomes).
 //! - `error`: [`StoreError`], and the class of every DynamoDB error code ([`ERROR_CODES`]).
 //! - `client`: [`DynamoStore`]: the SDK client, its TLS trust, timeouts and warm-up call.
 //! - `keys`: the item alias and the key of every item type, in one place.
-//! - `expr`: condition expressions (preconditions on entity tags) and attribute values.
+//! - `expr`: the one expression builder (`Expr`: placeholders declared where used, checked when
+//!   done), preconditions on entity tags, attribute values.
 //! - `batch`: consistent BatchGetItem with unprocessed keys retried.
 //! - `page`: one page of a query, and whether more follow.
 //! - [`retry`]: conflicts and cancellations retried with jittered backoff within the
 //!   invocation's budget ([`retry::within`]).
-//! - `txn`: sending a transaction, retried on conflicts and throttling.
-//! - `products`, `carts`, `orders`: each item type's mapping and its operations.
+//! - `txn`: sending a transaction, retried on conflicts and throttling; its cancellation reasons
+//!   as answers beside the planned actions.
+//! - `hot`: this instance's one-second copy of hot (split) products.
+//! - `products/`: the product and bucket items (`mod.rs`), reads (`reads`), single-item admin
+//!   writes (`single`) and split-product admin writes (`split`).
+//! - `carts`: the cart item and its writes.
+//! - `orders`: order and idempotency-record items, and their reads.
+//! - `checkout`, `cancel`: the two order transactions, from their plans.
 
 mod batch;
 mod cancel;
@@ -28,6 +42,7 @@ mod checkout;
 mod client;
 mod error;
 mod expr;
+mod hot;
 mod keys;
 mod ops;
 mod orders;

@@ -141,15 +141,21 @@ impl DynamoStore {
         limit: usize,
     ) -> Result<OrderPage, StoreError> {
         let start = after.map(|id| keys::order(user, id).item()).transpose()?;
+        let mut e = Expr::new();
+        let condition = format!(
+            "{} = {} AND begins_with({}, {})",
+            e.name("PK"),
+            e.value("pk", s(user_pk(user))),
+            e.name("SK"),
+            e.value("prefix", s(ORDER_SK_PREFIX))
+        );
+        let bound = e.done(&[&condition])?;
         let out = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", "PK")
-            .expression_attribute_names("#sk", "SK")
-            .expression_attribute_values(":pk", s(user_pk(user)))
-            .expression_attribute_values(":prefix", s(ORDER_SK_PREFIX))
+            .key_condition_expression(condition)
+            .placeholders(bound)
             .scan_index_forward(false)
             // Read your own writes: a list right after a 201 must show the new order.
             .consistent_read(true)
