@@ -8,9 +8,9 @@
 use devkit::routes::Function;
 use devkit::tokens::{DevIssuer, TokenSpec};
 use serde_json::Value;
+use shared::App;
 use shared::domain::{Precondition, ProductId};
 use shared::store::StoreError;
-use shared::App;
 use std::path::Path;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -472,7 +472,7 @@ async fn final_state(world: &World, users: usize) -> Result<checker::FinalState,
     let mut audits = HashMap::new();
     for i in 0..users {
         let sub = format!("shopper-{i:03}");
-        let user = shared::domain::UserId::parse(&sub).ok_or("a valid user id")?;
+        let user = shared::domain::UserId::parse(&sub)?;
         let audit = devkit::audit::audit_user(&world.engine.endpoint(), TABLE, &user).await?;
         audits.insert(sub, audit);
     }

@@ -109,7 +109,7 @@ pub async fn run(world: &World, rounds: usize) -> Found {
             Err(err) => (None, json!(err.to_string())),
         };
 
-        let Some(user) = UserId::parse(&sub) else {
+        let Ok(user) = UserId::parse(&sub) else {
             continue;
         };
         let audit =

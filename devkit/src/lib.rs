@@ -141,7 +141,7 @@ pub async fn seed_product(
     price: i64,
     stock: i64,
 ) -> shared::domain::Versioned<shared::domain::Product> {
-        let id = shared::domain::ProductId::parse(id).expect("a valid product id");
+    let id = shared::domain::ProductId::parse(id).expect("a valid product id");
     let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
         "name": name, "description": format!("{name}, for tests"), "price": price, "stock": stock,
     }))
@@ -194,7 +194,7 @@ pub fn user(sub: &str) -> shared::domain::UserId {
 
 /// Puts `quantity` of a product in `sub`'s cart straight through the store.
 pub async fn add_to_cart(app: &App, sub: &str, product: &str, quantity: u32) {
-        let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
     let quantity =
         shared::domain::Quantity::parse_body(&serde_json::json!({ "quantity": quantity }))
             .expect("1 to 99");
@@ -217,11 +217,7 @@ pub async fn add_to_cart(app: &App, sub: &str, product: &str, quantity: u32) {
 /// Places an order for `sub` from `lines` (product, quantity) straight through the store, at the
 /// products' current prices: setup for tests of the order routes, which must not depend on the
 /// checkout function. Returns the order as stored.
-pub async fn place_order(
-    app: &App,
-    sub: &str,
-    lines: &[(&str, u32)],
-) -> shared::domain::Order {
+pub async fn place_order(app: &App, sub: &str, lines: &[(&str, u32)]) -> shared::domain::Order {
     use shared::domain::{IdempotencyKey, OrderId, checkout};
     use shared::store::{CheckoutCommit, CommitOutcome};
     for (product, quantity) in lines {
@@ -241,7 +237,7 @@ pub async fn place_order(
         .expect("reads the products");
     let plan = checkout::plan(&cart, &products, app.config().currency(), None)
         .expect("the cart can be ordered");
-    let order = plan.order(OrderId::new(), shared::domain::now_rfc3339());
+    let order = plan.order(OrderId::new(), shared::domain::Timestamp::now());
     let commit = CheckoutCommit {
         user: &user,
         key: &key,
@@ -263,7 +259,7 @@ pub async fn place_order(
 
 /// A product's current stock, read straight from the store.
 pub async fn stock_of(app: &App, product: &str) -> Option<i64> {
-        let id = shared::domain::ProductId::parse(product).expect("a valid product id");
+    let id = shared::domain::ProductId::parse(product).expect("a valid product id");
     app.store()
         .get_product(&id)
         .await
@@ -330,7 +326,6 @@ pub fn assert_answered_503_before(
 
 /// Cancels every placed order of `sub` straight through the store, giving their stock back.
 pub async fn cancel_all(app: &App, sub: &str) {
-    
     let user = user(sub);
     let orders = app
         .store()

@@ -3,8 +3,8 @@
 
 use devkit::routes::Function;
 use lambda_http::{Body, Request, Response};
-use shared::auth::Authenticator;
 use shared::App;
+use shared::auth::Authenticator;
 
 /// Calls `function`'s own handler, as its `main` does on Lambda.
 pub async fn invoke(

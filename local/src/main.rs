@@ -98,7 +98,7 @@ fn token(
     if let Ok(issuer) = std::env::var(shared::auth::vars::JWT_ISSUER) {
         return Err(format!("JWT_ISSUER is set, so the local API trusts {issuer}: get a token from that issuer, or unset JWT_ISSUER").into());
     }
-    if shared::auth::UserId::parse(sub).is_none() {
+    if shared::auth::UserId::parse(sub).is_err() {
         return Err("--sub must be 1 to 255 characters without control characters".into());
     }
     if ttl == 0 || ttl > MAX_TTL_SECS {

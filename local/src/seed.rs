@@ -1,8 +1,8 @@
 //! Demo products, written only into an empty catalog so a first `curl` has something to show.
 
+use shared::App;
 use shared::domain::{Precondition, ProductDraft, ProductId};
 use shared::store::StoreError;
-use shared::App;
 
 /// (id, name, description, price in cents, stock)
 const DEMO: &[(&str, &str, &str, i64, i64)] = &[

@@ -17,12 +17,13 @@ fn product(i: usize) -> Versioned<Product> {
             id: ProductId::parse(&format!("product-{i:03}")).expect("a valid id"),
             name: "Espresso cup".into(),
             description: "Stoneware, 80 ml, dishwasher safe.".into(),
-            price: 900,
-            currency: "EUR".into(),
+            price: shared::domain::Money::from_minor(900).expect("a price"),
+            currency: shared::domain::Currency::default(),
             stock: 120,
             stock_buckets: 1,
             version: 7,
-            updated_at: "2026-11-26T08:00:00.000Z".into(),
+            updated_at: shared::domain::Timestamp::parse("2026-11-26T08:00:00.000Z")
+                .expect("an instant"),
         },
         etag: EntityTag::from_stored("\"0196b3a2-6c1e-7d4f\"".into()),
     }

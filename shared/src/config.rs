@@ -1,7 +1,10 @@
 //! Typed configuration, read from the environment once at start-up and validated there.
 //!
 //! A function that is missing a setting must refuse to start with a message naming the variable,
-//! rather than fail on the first request. The DynamoDB endpoint is deliberately not here: the SDK
+//! rather than fail on the first request. [`ConfigError`] is that message for every setting a
+//! function reads at start-up: these here, the store's (`AWS_CA_BUNDLE`) and the token
+//! verifier's (`JWT_*`, `JWKS_*`). Each names its variable ([`ConfigError::var`]) and what to set
+//! it to; there is no other kind of start-up failure to tell apart, so one type serves them all. The DynamoDB endpoint is deliberately not here: the SDK
 //! reads its own standard settings (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_REGION`, credentials).
 
 use crate::cursor::CursorCodec;
@@ -30,12 +33,23 @@ pub const MIN_CURSOR_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error(
-        "{0} is not set: set it to the name of the DynamoDB table (the stack output `TableName`)"
-    )]
-    Missing(&'static str),
+    /// A required variable is unset (or empty); `hint` says what to set it to.
+    #[error("{var} is not set: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
     #[error("{var} is invalid: {why}")]
     Invalid { var: &'static str, why: String },
+}
+
+impl ConfigError {
+    /// The variable to fix.
+    pub fn var(&self) -> &'static str {
+        match self {
+            Self::Missing { var, .. } | Self::Invalid { var, .. } => var,
+        }
+    }
 }
 
 /// Settings shared by every function.
@@ -79,22 +93,7 @@ impl Config {
     /// Same as [`Config::from_env`], from any lookup: tests pass a map instead of mutating the
     /// process environment, which is shared by every test thread.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let table_name = get(vars::TABLE_NAME)
-            .filter(|s| !s.trim().is_empty())
-            .ok_or(ConfigError::Missing(vars::TABLE_NAME))?;
-        // DynamoDB's own rule for table names, checked here so a typo fails at start-up.
-        let valid_table = (3..=255).contains(&table_name.len())
-            && table_name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-        if !valid_table {
-            return Err(ConfigError::Invalid {
-                var: vars::TABLE_NAME,
-                why:
-                    "a DynamoDB table name is 3 to 255 characters of A-Z, a-z, 0-9, '_', '-' or '.'"
-                        .into(),
-            });
-        }
+        let table_name = table_name(get(vars::TABLE_NAME))?;
         let currency = match get(vars::CURRENCY) {
             None => Currency::default(),
             Some(raw) => Currency::parse(&raw).map_err(|e| ConfigError::Invalid {
@@ -107,25 +106,7 @@ impl Config {
             .as_ref()
             .filter(|s| s.len() >= MIN_CURSOR_SECRET_BYTES)
             .map(|s| s.clone().into_bytes());
-        let cursor_key = match secret {
-            Some(secret) if secret.len() >= MIN_CURSOR_SECRET_BYTES => secret.into_bytes(),
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    var: vars::CURSOR_SECRET,
-                    why: format!(
-                        "must be at least {MIN_CURSOR_SECRET_BYTES} bytes, e.g. `openssl rand -hex 32`"
-                    ),
-                });
-            }
-            // Without a secret, cursors are still integrity-checked (a flipped byte is refused), but
-            // keyed by the table name, which is not secret. Forging one gains nothing: it only picks
-            // where a page of a public listing starts. docs/api.md "Limits" says so.
-            None => format!("stateless-shop cursor key for table {table_name}").into_bytes(),
-        };
-        let cursor = CursorCodec::new(&cursor_key).map_err(|_| ConfigError::Invalid {
-            var: vars::CURSOR_SECRET,
-            why: "must not be empty".into(),
-        })?;
+        let cursor = cursor(secret, &table_name)?;
         let max_open_orders = match get(vars::MAX_OPEN_ORDERS).filter(|s| !s.trim().is_empty()) {
             None => DEFAULT_MAX_OPEN_ORDERS,
             Some(raw) => raw
@@ -192,6 +173,54 @@ impl Config {
     }
 }
 
+/// `TABLE_NAME`: required, and a name DynamoDB accepts (checked here, so a typo fails at
+/// start-up).
+fn table_name(raw: Option<String>) -> Result<String, ConfigError> {
+    let table_name = raw
+        .filter(|s| !s.trim().is_empty())
+        .ok_or(ConfigError::Missing {
+            var: vars::TABLE_NAME,
+            hint: "set it to the name of the DynamoDB table (the stack output `TableName`)",
+        })?;
+    // DynamoDB's own rule for table names, checked here so a typo fails at start-up.
+    let valid_table = (3..=255).contains(&table_name.len())
+        && table_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if !valid_table {
+        return Err(ConfigError::Invalid {
+            var: vars::TABLE_NAME,
+            why: "a DynamoDB table name is 3 to 255 characters of A-Z, a-z, 0-9, '_', '-' or '.'"
+                .into(),
+        });
+    }
+    Ok(table_name)
+}
+
+/// The listing cursors' key: `CURSOR_SECRET` (at least [`MIN_CURSOR_SECRET_BYTES`]), else one
+/// derived from the table name.
+fn cursor(secret: Option<String>, table_name: &str) -> Result<CursorCodec, ConfigError> {
+    let cursor_key = match secret {
+        Some(secret) if secret.len() >= MIN_CURSOR_SECRET_BYTES => secret.into_bytes(),
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                var: vars::CURSOR_SECRET,
+                why: format!(
+                    "must be at least {MIN_CURSOR_SECRET_BYTES} bytes, e.g. `openssl rand -hex 32`"
+                ),
+            });
+        }
+        // Without a secret, cursors are still integrity-checked (a flipped byte is refused), but
+        // keyed by the table name, which is not secret. Forging one gains nothing: it only picks
+        // where a page of a public listing starts. docs/api.md "Limits" says so.
+        None => format!("stateless-shop cursor key for table {table_name}").into_bytes(),
+    };
+    CursorCodec::new(&cursor_key).map_err(|_| ConfigError::Invalid {
+        var: vars::CURSOR_SECRET,
+        why: "must not be empty".into(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,7 +236,14 @@ mod tests {
 
     #[test]
     fn table_name_is_required_and_checked() {
-        assert_eq!(load(&[]).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
+        let missing = load(&[]).expect_err("no table");
+        assert_eq!(missing.var(), "TABLE_NAME");
+        assert!(
+            missing
+                .to_string()
+                .starts_with("TABLE_NAME is not set: set it to the name of the DynamoDB table"),
+            "{missing}"
+        );
         assert!(matches!(
             load(&[("TABLE_NAME", "a b")]),
             Err(ConfigError::Invalid {

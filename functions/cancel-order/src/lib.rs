@@ -9,7 +9,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::Authenticator;
 use shared::domain::OrderStatus;
-use shared::http::ProblemKind;
+use shared::http::Conflict;
 use shared::store::CancelOutcome;
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
@@ -55,11 +55,5 @@ async fn respond(
 }
 
 fn in_progress() -> ApiError {
-    ApiError::Conflict {
-        kind: ProblemKind::RequestInProgress,
-        detail: "the order is changing under concurrent requests; retry after Retry-After seconds"
-            .into(),
-        extra: None,
-        retry_after: Some(1),
-    }
+    ApiError::Conflict(Conflict::OrderChanging)
 }

@@ -87,7 +87,7 @@ async fn a_deleted_product_gets_no_stock_back_and_does_not_block_the_cancel() {
     seed_product(&t.app, "gone", "Gone", 100, 10).await;
     let order = place_order(&t.app, "alice", &[("kept", 2), ("gone", 2)]).await;
     {
-                let id = shared::domain::ProductId::parse("gone").expect("id");
+        let id = shared::domain::ProductId::parse("gone").expect("id");
         t.app
             .store()
             .delete_product(&id, &shared::domain::Precondition::None)

@@ -61,7 +61,7 @@ async fn prices_are_current_and_deleted_products_are_unavailable() {
     add_to_cart(&t.app, "alice", "p2", 1).await;
     seed_product(&t.app, "p1", "P1", 120, 10).await; // a new price
     {
-                let id = shared::domain::ProductId::parse("p2").expect("id");
+        let id = shared::domain::ProductId::parse("p2").expect("id");
         t.app
             .store()
             .delete_product(&id, &shared::domain::Precondition::None)

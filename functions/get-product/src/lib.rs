@@ -9,17 +9,11 @@ use lambda_http::{Body, Request, Response};
 use shared::{ApiError, App, http};
 use std::convert::Infallible;
 
-pub async fn handle(
-    app: &App,
-    req: Request,
-) -> Result<Response<Body>, Infallible> {
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, &req).await)
 }
 
-async fn respond(
-    app: &App,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
+async fn respond(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
     let id = http::product_id(req, "id")?;
     let precondition = http::precondition(req)?;

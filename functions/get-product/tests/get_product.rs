@@ -184,7 +184,7 @@ async fn the_product_may_be_cached_briefly_and_revalidated_by_its_tag() {
 
 /// Splits `id`'s stock (`stock` units over `buckets` items) straight through the store.
 async fn split(app: &shared::App, id: &str, stock: i64, buckets: u32) {
-        let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
+    let draft = shared::domain::ProductDraft::parse(&serde_json::json!({
         "name": "Hot", "description": "", "price": 500, "stock": stock, "stock_buckets": buckets,
     }))
     .expect("a valid draft");
@@ -203,7 +203,7 @@ async fn split(app: &shared::App, id: &str, stock: i64, buckets: u32) {
 /// must not yield a stock and a tag that never existed: the read sees it and reads again.
 #[tokio::test]
 async fn a_re_split_between_the_two_reads_is_never_mixed_into_the_answer() {
-        let t = spawn_app().await;
+    let t = spawn_app().await;
     split(&t.app, "hot", 80, 8).await;
     let proxy = t.proxy().await;
     let through = t.through(&proxy);

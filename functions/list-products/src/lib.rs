@@ -16,17 +16,11 @@ pub use shared::http::{DEFAULT_LIMIT, MAX_LIMIT};
 /// Cursor scope: a cursor from another listing never opens here.
 const SCOPE: &str = "products";
 
-pub async fn handle(
-    app: &App,
-    req: Request,
-) -> Result<Response<Body>, Infallible> {
+pub async fn handle(app: &App, req: Request) -> Result<Response<Body>, Infallible> {
     http::finish(respond(app, &req).await)
 }
 
-async fn respond(
-    app: &App,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
+async fn respond(app: &App, req: &Request) -> Result<Response<Body>, ApiError> {
     http::require_method(req, "GET")?;
     let precondition = http::precondition(req)?;
     let pager = Pager::new(

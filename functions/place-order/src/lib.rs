@@ -21,11 +21,10 @@
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use serde_json::{Map, Value, json};
 use shared::auth::Authenticator;
-use shared::domain::checkout::{self, LineReason, LineRejection, Rejection};
-use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, ProductId, now_rfc3339};
-use shared::http::{BodyOf, ProblemKind};
+use shared::domain::checkout::{self, Rejection};
+use shared::domain::{CheckoutRequest, IdempotencyRecord, Order, OrderId, ProductId, Timestamp};
+use shared::http::{BodyOf, Conflict, ProblemKind};
 use shared::store::{CheckoutCommit, CommitOutcome};
 use shared::{ApiError, App, http};
 use std::collections::HashMap;
@@ -88,7 +87,7 @@ async fn respond(
             .values()
             .map(|p| (p.id.clone(), p.stock_buckets))
             .collect();
-        let order = plan.order(OrderId::new(), now_rfc3339());
+        let order = plan.order(OrderId::new(), Timestamp::now());
         let commit = CheckoutCommit {
             user,
             key: &key,
@@ -104,15 +103,9 @@ async fn respond(
             // The cart changed after it was priced, or a duplicate request won the key: read again.
             CommitOutcome::CartChanged | CommitOutcome::KeyTaken => continue,
             CommitOutcome::TooManyOpenOrders => {
-                let cap = app.config().max_open_orders();
-                return Err(ApiError::Conflict {
-                    kind: ProblemKind::TooManyOpenOrders,
-                    detail: format!(
-                        "you already hold {cap} placed orders, the most allowed: cancel one to place another"
-                    ),
-                    extra: Some(Map::from_iter([("max_open_orders".to_owned(), json!(cap))])),
-                    retry_after: None,
-                });
+                return Err(ApiError::Conflict(Conflict::TooManyOpenOrders {
+                    max_open_orders: app.config().max_open_orders(),
+                }));
             }
             CommitOutcome::InProgress => return Err(in_progress()),
         }
@@ -121,12 +114,7 @@ async fn respond(
 }
 
 fn in_progress() -> ApiError {
-    ApiError::Conflict {
-        kind: ProblemKind::RequestInProgress,
-        detail: "a request with this Idempotency-Key is still being processed; retry after Retry-After seconds".into(),
-        extra: None,
-        retry_after: Some(1),
-    }
+    ApiError::Conflict(Conflict::CheckoutInProgress)
 }
 
 /// The original response again, for a retry of the same request; 422 for a different request.
@@ -163,51 +151,9 @@ fn rejected(rejection: Rejection) -> ApiError {
             kind: ProblemKind::CartEmpty,
             detail: "the cart is empty: add products before ordering".into(),
         },
-        Rejection::TotalChanged { total, expected } => ApiError::Conflict {
-            kind: ProblemKind::TotalChanged,
-            detail: format!(
-                "the cart now totals {total}, not {expected}: prices changed since you looked"
-            ),
-            extra: Some(Map::from_iter([("total".to_owned(), json!(total))])),
-            retry_after: None,
-        },
-        Rejection::Lines(lines) => lines_rejected(&lines),
-    }
-}
-
-/// 409 naming every line that cannot be placed, and why.
-fn lines_rejected(lines: &[LineRejection]) -> ApiError {
-    let products: Vec<Value> = lines
-        .iter()
-        .map(|r| {
-            let (id, requested) = (r.product_id.as_str(), r.requested.get());
-            match &r.reason {
-                LineReason::Missing => json!({"product_id": id, "problem": "unavailable", "requested": requested, "available": 0}),
-                LineReason::Short { available } => {
-                    json!({"product_id": id, "problem": "insufficient-stock", "requested": requested, "available": available})
-                }
-                LineReason::PriceChanged { price } => json!({"product_id": id, "problem": "price-changed", "price": price}),
-            }
-        })
-        .collect();
-    let (kind, detail) = if Rejection::only_prices_changed(lines) {
-        (
-            ProblemKind::PriceChanged,
-            "prices changed while the order was being placed; look at the cart again",
-        )
-    } else {
-        (
-            ProblemKind::InsufficientStock,
-            "some products are short of stock or no longer sold; nothing was ordered",
-        )
-    };
-    ApiError::Conflict {
-        kind,
-        detail: detail.into(),
-        extra: Some(Map::from_iter([(
-            "products".to_owned(),
-            Value::Array(products),
-        )])),
-        retry_after: None,
+        Rejection::TotalChanged { total, expected } => {
+            ApiError::Conflict(Conflict::TotalChanged { total, expected })
+        }
+        Rejection::Lines(lines) => ApiError::Conflict(Conflict::lines(&lines)),
     }
 }

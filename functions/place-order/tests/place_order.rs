@@ -148,7 +148,7 @@ async fn insufficient_stock_is_409_naming_the_products_and_changes_nothing() {
     add_to_cart(&t.app, "alice", "scarce", 3).await;
     add_to_cart(&t.app, "alice", "gone", 1).await;
     {
-                let id = shared::domain::ProductId::parse("gone").expect("id");
+        let id = shared::domain::ProductId::parse("gone").expect("id");
         t.app
             .store()
             .delete_product(&id, &shared::domain::Precondition::None)
@@ -174,7 +174,7 @@ async fn insufficient_stock_is_409_naming_the_products_and_changes_nothing() {
     assert_eq!(order_count(&t, "alice").await, 0);
 
     // The failed attempt left nothing behind: once the cart is fixed, the same key works.
-        for p in ["scarce", "gone"] {
+    for p in ["scarce", "gone"] {
         let id = shared::domain::ProductId::parse(p).expect("id");
         t.app
             .store()
@@ -381,20 +381,23 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         .expect("state");
     let p1 = ProductId::parse("p1").expect("id");
     let one = Quantity::new(1).expect("quantity");
-    let order_at = |price: i64| Order {
-        id: OrderId::new(),
-        items: vec![OrderLine {
-            product_id: p1.clone(),
-            name: "P".into(),
-            quantity: one,
-            unit_price: price,
-            line_total: price,
-        }],
-        total: price,
-        currency: "EUR".into(),
-        status: OrderStatus::Placed,
-        created_at: shared::domain::now_rfc3339(),
-        cancelled_at: None,
+    let order_at = |price: i64| {
+        let price = shared::domain::Money::from_minor(price).expect("a price");
+        Order {
+            id: OrderId::new(),
+            items: vec![OrderLine {
+                product_id: p1.clone(),
+                name: "P".into(),
+                quantity: one,
+                unit_price: price,
+                line_total: price,
+            }],
+            total: price,
+            currency: shared::domain::Currency::default(),
+            status: OrderStatus::Placed,
+            created_at: shared::domain::Timestamp::now(),
+            cancelled_at: None,
+        }
     };
     let one_bucket = std::collections::HashMap::new();
     let stale_price = order_at(400);
@@ -412,7 +415,9 @@ async fn the_transaction_refuses_stale_prices_and_a_changed_cart() {
         CommitOutcome::LinesRejected(vec![LineRejection {
             product_id: p1.clone(),
             requested: one,
-            reason: LineReason::PriceChanged { price: 500 }
+            reason: LineReason::PriceChanged {
+                price: shared::domain::Money::from_minor(500).expect("a price")
+            }
         }])
     );
     let current = order_at(500);
@@ -479,7 +484,7 @@ async fn a_checkout_changes_the_products_etag() {
     let before = seed_product(&t.app, "p1", "P", 500, 10).await;
     add_to_cart(&t.app, "alice", "p1", 1).await;
     assert_eq!(order(&t, "alice", "k1").await.status(), 201);
-        let after = t
+    let after = t
         .app
         .store()
         .get_product(&shared::domain::ProductId::parse("p1").expect("id"))
@@ -728,7 +733,7 @@ async fn concurrent_checkouts_never_exceed_the_open_order_cap() {
         .await
         .expect("orders")
         .items;
-        t.app
+    t.app
         .store()
         .cancel_order(&devkit::user("alice"), &open[0])
         .await

@@ -107,40 +107,11 @@ impl AuthConfig {
         let admin_group = admin_path(vars::ADMIN_GROUP, DEFAULT_ADMIN_GROUP);
         let admin_scope = admin_path(vars::ADMIN_SCOPE, DEFAULT_ADMIN_SCOPE);
         let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let issuer = get(vars::JWT_ISSUER).ok_or_else(|| {
-            invalid(vars::JWT_ISSUER, "is not set: set it to the exact `iss` of your tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>")
+        let issuer = get(vars::JWT_ISSUER).ok_or(ConfigError::Missing {
+            var: vars::JWT_ISSUER,
+            hint: "set it to the exact `iss` of your tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>",
         })?;
-        let keys = match (get(vars::JWKS_URL), get(vars::JWKS_JSON)) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    vars::JWKS_URL,
-                    "and JWKS_JSON are both set: set exactly one key source",
-                ));
-            }
-            (Some(url), None) => {
-                // `sam local` sets AWS_SAM_LOCAL=true in its containers; nothing on AWS does.
-                check_url(&url, get("AWS_SAM_LOCAL").as_deref() == Some("true"))?;
-                KeySource::Url(url)
-            }
-            (None, Some(json)) => KeySource::Inline(json),
-            (None, None) => KeySource::None,
-        };
-        let hs256_secret = match get(vars::JWT_HS256_SECRET) {
-            Some(secret) if secret.len() >= MIN_HS256_SECRET_BYTES => Some(secret.into_bytes()),
-            Some(_) => {
-                return Err(invalid(
-                    vars::JWT_HS256_SECRET,
-                    format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
-                ));
-            }
-            None => None,
-        };
-        if keys == KeySource::None && hs256_secret.is_none() {
-            return Err(invalid(
-                vars::JWKS_URL,
-                "is not set: set JWKS_URL (or JWKS_JSON) to the issuer's public key set",
-            ));
-        }
+        let (keys, hs256_secret) = key_sources(&get)?;
         let audiences = get(vars::JWT_AUDIENCE)
             .map(|a| {
                 a.split(',')
@@ -150,20 +121,7 @@ impl AuthConfig {
                     .collect()
             })
             .unwrap_or_default();
-        let max_age = match get(vars::JWKS_MAX_AGE_SECS) {
-            None => DEFAULT_JWKS_MAX_AGE_SECS,
-            Some(raw) => raw
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_JWKS_MAX_AGE_SECS).contains(n))
-                .ok_or_else(|| {
-                    invalid(
-                        vars::JWKS_MAX_AGE_SECS,
-                        format!("must be whole seconds from 1 to {MAX_JWKS_MAX_AGE_SECS}"),
-                    )
-                })?,
-        };
+        let max_age = max_age(get(vars::JWKS_MAX_AGE_SECS))?;
         let ca_bundle = get(vars::JWKS_CA_BUNDLE)
             .map(|path| {
                 std::fs::read(&path).map_err(|e| {
@@ -224,6 +182,64 @@ impl AuthConfig {
     }
 }
 
+/// Where the keys come from (`JWKS_URL` or `JWKS_JSON`, not both) and the HS256 secret, if
+/// any; at least one of them must be set.
+fn key_sources(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(KeySource, Option<Vec<u8>>), ConfigError> {
+    let keys = match (get(vars::JWKS_URL), get(vars::JWKS_JSON)) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                vars::JWKS_URL,
+                "and JWKS_JSON are both set: set exactly one key source",
+            ));
+        }
+        (Some(url), None) => {
+            // `sam local` sets AWS_SAM_LOCAL=true in its containers; nothing on AWS does.
+            check_url(&url, get("AWS_SAM_LOCAL").as_deref() == Some("true"))?;
+            KeySource::Url(url)
+        }
+        (None, Some(json)) => KeySource::Inline(json),
+        (None, None) => KeySource::None,
+    };
+    let hs256_secret = match get(vars::JWT_HS256_SECRET) {
+        Some(secret) if secret.len() >= MIN_HS256_SECRET_BYTES => Some(secret.into_bytes()),
+        Some(_) => {
+            return Err(invalid(
+                vars::JWT_HS256_SECRET,
+                format!("must be at least {MIN_HS256_SECRET_BYTES} bytes"),
+            ));
+        }
+        None => None,
+    };
+    if keys == KeySource::None && hs256_secret.is_none() {
+        return Err(ConfigError::Missing {
+            var: vars::JWKS_URL,
+            hint: "set JWKS_URL (or JWKS_JSON) to the issuer's public key set",
+        });
+    }
+    Ok((keys, hs256_secret))
+}
+
+/// `JWKS_MAX_AGE_SECS`: whole seconds from 1 to [`MAX_JWKS_MAX_AGE_SECS`] (default
+/// [`DEFAULT_JWKS_MAX_AGE_SECS`]).
+fn max_age(raw: Option<String>) -> Result<u64, ConfigError> {
+    match raw {
+        None => Ok(DEFAULT_JWKS_MAX_AGE_SECS),
+        Some(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_JWKS_MAX_AGE_SECS).contains(n))
+            .ok_or_else(|| {
+                invalid(
+                    vars::JWKS_MAX_AGE_SECS,
+                    format!("must be whole seconds from 1 to {MAX_JWKS_MAX_AGE_SECS}"),
+                )
+            }),
+    }
+}
+
 /// HTTPS, or plain HTTP to a loopback host (the local API serves its dev key set that way), or,
 /// only inside a `sam local` container (`sam_local`), to `host.docker.internal`, the host as seen
 /// from there. That name is resolved through DNS, so it is never trusted for plain HTTP elsewhere.
@@ -259,7 +275,7 @@ mod tests {
 
     fn var_of(result: Result<AuthConfig, ConfigError>) -> &'static str {
         match result {
-            Err(ConfigError::Invalid { var, .. }) | Err(ConfigError::Missing(var)) => var,
+            Err(e) => e.var(),
             Ok(c) => panic!("expected an error, got {c:?}"),
         }
     }

@@ -253,7 +253,7 @@ impl Authenticator {
         let user = claims
             .get("sub")
             .and_then(Value::as_str)
-            .and_then(UserId::parse)
+            .and_then(|sub| UserId::parse(sub).ok())
             .ok_or(Rejection::Subject)?;
         if let Some(iat) = claims.get("iat") {
             let iat = iat.as_u64().ok_or(Rejection::Claims)?;

@@ -133,23 +133,27 @@ impl Cancel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{OrderId, OrderLine, Quantity};
+    use crate::domain::{Currency, Money, OrderId, OrderLine, Quantity, Timestamp};
+
+    fn m(minor: i64) -> Money {
+        Money::from_minor(minor).expect("non-negative")
+    }
 
     fn order() -> Order {
         let line = |id: &str, quantity| OrderLine {
             product_id: ProductId::parse(id).expect("id"),
             name: id.into(),
             quantity: Quantity::new(quantity).expect("quantity"),
-            unit_price: 10,
-            line_total: 10 * i64::from(quantity),
+            unit_price: m(10),
+            line_total: m(10 * i64::from(quantity)),
         };
         Order {
             id: OrderId::new(),
             items: vec![line("b", 2), line("a", 1)],
-            total: 30,
-            currency: "EUR".into(),
+            total: m(30),
+            currency: Currency::default(),
             status: OrderStatus::Placed,
-            created_at: "2026-12-07T00:00:00Z".into(),
+            created_at: Timestamp::now(),
             cancelled_at: None,
         }
     }

@@ -2,7 +2,7 @@
 //! instance can serve any request.
 
 use super::checkout::{self, Priced};
-use super::{Currency, FieldError, Product, ProductId};
+use super::{Currency, FieldError, Money, Product, ProductId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -115,8 +115,8 @@ pub struct CartLineView {
     /// `None` (JSON null) when the product was deleted since it was added.
     pub name: Option<String>,
     pub quantity: Quantity,
-    pub unit_price: Option<i64>,
-    pub line_total: Option<i64>,
+    pub unit_price: Option<Money>,
+    pub line_total: Option<Money>,
     /// False when the product no longer exists; such a line counts for nothing in `total`.
     pub available: bool,
 }
@@ -125,8 +125,8 @@ pub struct CartLineView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CartView {
     pub items: Vec<CartLineView>,
-    pub total: i64,
-    pub currency: String,
+    pub total: Money,
+    pub currency: Currency,
 }
 
 impl CartView {
@@ -161,7 +161,7 @@ impl CartView {
         Self {
             items,
             total,
-            currency: currency.as_str().to_owned(),
+            currency: currency.clone(),
         }
     }
 }
@@ -212,12 +212,12 @@ mod tests {
             id: id("a"),
             name: "A".into(),
             description: String::new(),
-            price: 150,
-            currency: "EUR".into(),
+            price: Money::from_minor(150).expect("a price"),
+            currency: Currency::default(),
             stock: 5,
             stock_buckets: 1,
             version: 1,
-            updated_at: String::new(),
+            updated_at: crate::domain::Timestamp::now(),
         };
         let view = CartView::price(
             &cart,

@@ -7,7 +7,10 @@
 //! - when DynamoDB cancels the transaction, [`super::commit`] classifies each failed line with
 //!   [`check_line`] against the item as it was at that instant.
 
-use super::{Cart, Currency, Order, OrderId, OrderLine, OrderStatus, Product, ProductId, Quantity};
+use super::{
+    Cart, Currency, Money, Order, OrderId, OrderLine, OrderStatus, Product, ProductId, Quantity,
+    Timestamp,
+};
 use std::collections::HashMap;
 
 /// One cart line priced from the catalog as it is now.
@@ -30,7 +33,7 @@ pub enum LineReason {
     /// Less stock than the line asks for.
     Short { available: i64 },
     /// The price changed since the cart was priced.
-    PriceChanged { price: i64 },
+    PriceChanged { price: Money },
 }
 
 /// A line that cannot be placed, and why.
@@ -49,7 +52,7 @@ pub enum Rejection {
     /// Some lines cannot be placed (every one is named, so the client hears of all at once).
     Lines(Vec<LineRejection>),
     /// The client said what total it expects to pay, and the cart now costs another.
-    TotalChanged { total: i64, expected: i64 },
+    TotalChanged { total: Money, expected: Money },
 }
 
 impl Rejection {
@@ -65,18 +68,18 @@ impl Rejection {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutPlan {
     pub lines: Vec<OrderLine>,
-    pub total: i64,
+    pub total: Money,
     pub currency: Currency,
 }
 
 impl CheckoutPlan {
     /// The order this plan places, as `id`, at `created_at` (RFC 3339).
-    pub fn order(&self, id: OrderId, created_at: String) -> Order {
+    pub fn order(&self, id: OrderId, created_at: Timestamp) -> Order {
         Order {
             id,
             items: self.lines.clone(),
             total: self.total,
-            currency: self.currency.as_str().to_owned(),
+            currency: self.currency.clone(),
             status: OrderStatus::Placed,
             created_at,
             cancelled_at: None,
@@ -86,8 +89,8 @@ impl CheckoutPlan {
 
 /// `quantity` of a product at `unit_price` (minor units). Cannot overflow: prices are at most
 /// `MAX_AMOUNT` (10^9) and quantities at most 99.
-pub fn line_total(unit_price: i64, quantity: Quantity) -> i64 {
-    unit_price * i64::from(quantity.get())
+pub fn line_total(unit_price: Money, quantity: Quantity) -> Money {
+    unit_price.times(quantity)
 }
 
 /// Every line of `cart`, in product id order, priced from `products` (the ones that still exist).
@@ -117,7 +120,7 @@ pub fn price(cart: &Cart, products: &HashMap<ProductId, Product>) -> Vec<Priced>
 /// product, or one of its buckets), as it is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Held {
-    pub price: i64,
+    pub price: Money,
     pub stock: i64,
 }
 
@@ -150,7 +153,7 @@ pub fn plan(
     cart: &Cart,
     products: &HashMap<ProductId, Product>,
     currency: &Currency,
-    expected_total: Option<i64>,
+    expected_total: Option<Money>,
 ) -> Result<CheckoutPlan, Rejection> {
     if cart.lines.is_empty() {
         return Err(Rejection::EmptyCart);
@@ -208,6 +211,10 @@ mod tests {
         Quantity::new(n).expect("valid quantity")
     }
 
+    fn m(minor: i64) -> Money {
+        Money::from_minor(minor).expect("non-negative")
+    }
+
     fn product(s: &str, price: i64, stock: i64) -> (ProductId, Product) {
         (
             id(s),
@@ -215,12 +222,12 @@ mod tests {
                 id: id(s),
                 name: s.to_uppercase(),
                 description: String::new(),
-                price,
-                currency: "EUR".into(),
+                price: m(price),
+                currency: Currency::default(),
                 stock,
                 stock_buckets: 1,
                 version: 1,
-                updated_at: String::new(),
+                updated_at: Timestamp::now(),
             },
         )
     }
@@ -246,8 +253,8 @@ mod tests {
         let ids: Vec<&str> = plan.lines.iter().map(|l| l.product_id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(plan.lines[1].line_total, 500);
-        let order = plan.order(OrderId::new(), "2026-12-01T00:00:00.000Z".into());
-        assert_eq!((order.total, order.status), (600, OrderStatus::Placed));
+        let order = plan.order(OrderId::new(), Timestamp::now());
+        assert_eq!((order.total, order.status), (m(600), OrderStatus::Placed));
         assert_eq!(order.currency, "EUR");
     }
 
@@ -290,11 +297,11 @@ mod tests {
                 &cart(&[("a", 3)]),
                 &products,
                 &Currency::default(),
-                Some(200)
+                Some(m(200))
             ),
             Err(Rejection::TotalChanged {
-                total: 300,
-                expected: 200
+                total: m(300),
+                expected: m(200)
             })
         );
         assert!(
@@ -302,7 +309,7 @@ mod tests {
                 &cart(&[("a", 3)]),
                 &products,
                 &Currency::default(),
-                Some(300)
+                Some(m(300))
             )
             .is_ok()
         );
@@ -315,8 +322,8 @@ mod tests {
             product_id: id("a"),
             name: "A".into(),
             quantity: q(4),
-            unit_price: 100,
-            line_total: 400,
+            unit_price: m(100),
+            line_total: m(400),
         };
         assert_eq!(check_line(&line, Some((&p).into())), None);
         assert_eq!(check_line(&line, None), Some(LineReason::Missing));
@@ -329,15 +336,15 @@ mod tests {
             check_line(&line, Some((&short).into())),
             Some(LineReason::Short { available: 3 })
         );
-        let dearer = Product { price: 120, ..p };
+        let dearer = Product { price: m(120), ..p };
         assert_eq!(
             check_line(&line, Some((&dearer).into())),
-            Some(LineReason::PriceChanged { price: 120 })
+            Some(LineReason::PriceChanged { price: m(120) })
         );
         assert!(Rejection::only_prices_changed(&[LineRejection {
             product_id: id("a"),
             requested: q(4),
-            reason: LineReason::PriceChanged { price: 120 },
+            reason: LineReason::PriceChanged { price: m(120) },
         }]));
     }
 }

@@ -1,6 +1,6 @@
 //! Orders, and the inputs of checkout: the idempotency key and the optional request body.
 
-use super::{FieldError, ProductId, Quantity};
+use super::{Currency, FieldError, Money, ProductId, Quantity, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// An order id: a UUIDv7 in canonical form, so ids sort by creation time (newest-first listing is a
@@ -71,8 +71,8 @@ pub struct OrderLine {
     pub product_id: ProductId,
     pub name: String,
     pub quantity: Quantity,
-    pub unit_price: i64,
-    pub line_total: i64,
+    pub unit_price: Money,
+    pub line_total: Money,
 }
 
 /// An order as the API shows it (and as it is stored, minus the keys).
@@ -80,12 +80,12 @@ pub struct OrderLine {
 pub struct Order {
     pub id: OrderId,
     pub items: Vec<OrderLine>,
-    pub total: i64,
-    pub currency: String,
+    pub total: Money,
+    pub currency: Currency,
     pub status: OrderStatus,
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancelled_at: Option<String>,
+    pub cancelled_at: Option<Timestamp>,
 }
 
 /// Longest `Idempotency-Key` accepted.
@@ -121,7 +121,7 @@ impl IdempotencyKey {
 /// client never saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CheckoutRequest {
-    pub expected_total: Option<i64>,
+    pub expected_total: Option<Money>,
 }
 
 impl CheckoutRequest {
@@ -137,7 +137,7 @@ impl CheckoutRequest {
         let expected_total = match obj.get("expected_total") {
             None => None,
             Some(v) => match super::whole_number(v) {
-                Some(n) if n >= 0 => Some(n),
+                Some(n) if n >= 0 => Money::from_minor(n).ok(),
                 _ => {
                     errors.push(FieldError::new(
                         "expected_total",
@@ -208,13 +208,13 @@ mod tests {
         assert_eq!(
             CheckoutRequest::parse(&json!({"expected_total": 900})),
             Ok(CheckoutRequest {
-                expected_total: Some(900)
+                expected_total: Money::from_minor(900).ok()
             })
         );
         assert_eq!(
             CheckoutRequest::parse(&json!({"expected_total": 900.0})),
             Ok(CheckoutRequest {
-                expected_total: Some(900)
+                expected_total: Money::from_minor(900).ok()
             })
         );
         assert!(CheckoutRequest::parse(&json!({"expected_total": 900.5})).is_err());

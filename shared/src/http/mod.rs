@@ -5,14 +5,18 @@
 //! It imports every layer below (domain, auth, store, telemetry) and none of them imports it.
 
 mod budget;
+mod conflict;
+mod kind;
 mod paging;
 mod problem;
 mod request;
 mod response;
 
 pub use budget::{BudgetSpent, DEADLINE_MARGIN, budget, within_budget};
+pub use conflict::{Conflict, LineProblem};
+pub use kind::{PROBLEM_BASE, ProblemKind};
 pub use paging::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Pager};
-pub use problem::{ApiError, BodyOf, PROBLEM_BASE, Problem, ProblemKind};
+pub use problem::{ApiError, BodyOf, Problem};
 pub use request::*;
 pub use response::*;
 

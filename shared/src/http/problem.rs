@@ -6,6 +6,8 @@
 //! cause chain goes to the log, once). The lower layers' errors ([`AuthError`], [`StoreError`])
 //! are mapped here, the only place that knows both them and HTTP.
 
+use super::conflict::Conflict;
+use super::kind::ProblemKind;
 use crate::auth::AuthError;
 use crate::domain::FieldError;
 use crate::store::StoreError;
@@ -13,125 +15,6 @@ use http::StatusCode;
 use serde::Serialize;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Base of every problem `type`: a tag URI (RFC 4151), an identifier that is never dereferenced.
-pub const PROBLEM_BASE: &str = "tag:stateless-shop,2026:problem:";
-
-/// Every problem `type` this API answers with: the last segment of its URI. `docs/api.md#errors`
-/// lists them all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProblemKind {
-    BadRequest,
-    ValidationFailed,
-    NotFound,
-    MethodNotAllowed,
-    Unauthorized,
-    Forbidden,
-    PreconditionFailed,
-    PreconditionRequired,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    Unavailable,
-    Internal,
-    /// 409: a line is short of stock or no longer sold.
-    InsufficientStock,
-    /// 409: prices changed while the order was being placed.
-    PriceChanged,
-    /// 409: `expected_total` no longer matches the cart.
-    TotalChanged,
-    /// 409: the user holds the most open orders allowed.
-    TooManyOpenOrders,
-    /// 409: DynamoDB still runs an earlier attempt of this very transaction.
-    RequestInProgress,
-    /// 422: the cart holds the most lines allowed.
-    CartFull,
-    /// 422: checkout of an empty cart.
-    CartEmpty,
-    /// 422: an idempotency key reused for another request.
-    IdempotencyKeyReused,
-}
-
-impl ProblemKind {
-    pub const ALL: [Self; 20] = [
-        Self::BadRequest,
-        Self::ValidationFailed,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::PreconditionFailed,
-        Self::PreconditionRequired,
-        Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
-        Self::Unavailable,
-        Self::Internal,
-        Self::InsufficientStock,
-        Self::PriceChanged,
-        Self::TotalChanged,
-        Self::TooManyOpenOrders,
-        Self::RequestInProgress,
-        Self::CartFull,
-        Self::CartEmpty,
-        Self::IdempotencyKeyReused,
-    ];
-
-    /// The last segment of the problem `type` URI.
-    pub fn slug(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad-request",
-            Self::ValidationFailed => "validation-failed",
-            Self::NotFound => "not-found",
-            Self::MethodNotAllowed => "method-not-allowed",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::PreconditionFailed => "precondition-failed",
-            Self::PreconditionRequired => "precondition-required",
-            Self::PayloadTooLarge => "payload-too-large",
-            Self::UnsupportedMediaType => "unsupported-media-type",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal",
-            Self::InsufficientStock => "insufficient-stock",
-            Self::PriceChanged => "price-changed",
-            Self::TotalChanged => "total-changed",
-            Self::TooManyOpenOrders => "too-many-open-orders",
-            Self::RequestInProgress => "request-in-progress",
-            Self::CartFull => "cart-full",
-            Self::CartEmpty => "cart-empty",
-            Self::IdempotencyKeyReused => "idempotency-key-reused",
-        }
-    }
-
-    /// The HTTP status every problem of this type carries.
-    pub fn status(self) -> StatusCode {
-        match self {
-            Self::BadRequest => StatusCode::BAD_REQUEST,
-            Self::ValidationFailed
-            | Self::CartEmpty
-            | Self::CartFull
-            | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            Self::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::InsufficientStock
-            | Self::PriceChanged
-            | Self::TotalChanged
-            | Self::TooManyOpenOrders
-            | Self::RequestInProgress => StatusCode::CONFLICT,
-        }
-    }
-
-    /// The full problem `type` URI.
-    pub fn uri(self) -> String {
-        format!("{PROBLEM_BASE}{}", self.slug())
-    }
-}
 
 /// What a request body was meant to be, for the 422 detail ("… is not a valid cart line").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,14 +64,9 @@ pub enum ApiError {
     #[error("{0}")]
     PreconditionRequired(String),
     /// The request is valid but conflicts with the current state (stock, prices, a request in
-    /// flight). `kind` names the problem type; `extra` adds members to the problem document.
-    #[error("{detail}")]
-    Conflict {
-        kind: ProblemKind,
-        detail: String,
-        extra: Option<serde_json::Map<String, serde_json::Value>>,
-        retry_after: Option<u32>,
-    },
+    /// flight): 409, each kind with its own members.
+    #[error("{}", .0.detail())]
+    Conflict(Conflict),
     /// Well-formed but not processable as it stands, beyond field validation (an empty cart, a
     /// reused idempotency key).
     #[error("{detail}")]
@@ -242,7 +120,8 @@ impl ApiError {
             Self::Forbidden => ProblemKind::Forbidden,
             Self::PreconditionFailed => ProblemKind::PreconditionFailed,
             Self::PreconditionRequired(_) => ProblemKind::PreconditionRequired,
-            Self::Conflict { kind, .. } | Self::Unprocessable { kind, .. } => *kind,
+            Self::Conflict(conflict) => conflict.kind(),
+            Self::Unprocessable { kind, .. } => *kind,
             Self::PayloadTooLarge { .. } => ProblemKind::PayloadTooLarge,
             Self::UnsupportedMediaType => ProblemKind::UnsupportedMediaType,
             Self::Unavailable(_) => ProblemKind::Unavailable,
@@ -270,7 +149,7 @@ impl ApiError {
             detail,
             errors,
             extra: match self {
-                Self::Conflict { extra, .. } => extra.as_ref(),
+                Self::Conflict(conflict) => conflict.members(),
                 _ => None,
             },
         }
@@ -290,7 +169,7 @@ pub struct Problem<'a> {
     pub errors: &'a [FieldError],
     /// Problem-type specific members (RFC 9457 §3.2), e.g. the products short of stock.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    pub extra: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl From<AuthError> for ApiError {

@@ -135,11 +135,10 @@ pub fn problem_response(err: &ApiError) -> Response<Body> {
         ApiError::Unavailable(_) => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
-        ApiError::Conflict {
-            retry_after: Some(secs),
-            ..
-        } => {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+        ApiError::Conflict(conflict) => {
+            if let Some(secs) = conflict.retry_after() {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
         }
         // RFC 6750 §3: the challenge, with an error code only when a token was presented.
         ApiError::Unauthorized {

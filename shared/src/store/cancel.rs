@@ -11,7 +11,7 @@ use super::ops::CancelOutcome;
 use super::orders::open_orders_change;
 use super::txn::{Sent, answered};
 use crate::domain::cancel::{Cancel, CancelAction, CancelNext};
-use crate::domain::{Order, OrderStatus, UserId, now_rfc3339};
+use crate::domain::{Order, OrderStatus, Timestamp, UserId};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -35,7 +35,7 @@ impl DynamoStore {
     ) -> Result<CancelOutcome, StoreError> {
         let mut cancel = Cancel::new(order);
         for _ in 0..Cancel::rounds(order) {
-            let cancelled_at = now_rfc3339();
+            let cancelled_at = Timestamp::now();
             let plan = cancel.plan();
             let items = plan
                 .iter()
@@ -79,7 +79,7 @@ impl DynamoStore {
         action: &CancelAction,
         user: &UserId,
         order: &Order,
-        cancelled_at: &str,
+        cancelled_at: &Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         match action {
             CancelAction::MarkCancelled { counted } => {
@@ -106,7 +106,7 @@ fn mark_cancelled(
     user: &UserId,
     order: &Order,
     counted: bool,
-    cancelled_at: &str,
+    cancelled_at: &Timestamp,
 ) -> Result<TransactWriteItem, StoreError> {
     let mut e = Expr::new();
     let status = e.name("status");
@@ -114,7 +114,7 @@ fn mark_cancelled(
         "SET {status} = {cancelled}, {at} = {now}",
         cancelled = e.value("cancelled", s(OrderStatus::Cancelled.as_str())),
         at = e.name("cancelled_at"),
-        now = e.value("now", s(cancelled_at)),
+        now = e.value("now", s(cancelled_at.as_str())),
     );
     let marker = if counted {
         format!(

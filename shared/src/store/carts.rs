@@ -7,7 +7,7 @@ use super::expr::{Expr, WithPlaceholders, n, s};
 use super::keys::{self, CART_SK, Item, to_item, user_pk};
 use super::ops::CartChange;
 use super::retry;
-use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, UserId, now_rfc3339};
+use crate::domain::{Cart, MAX_CART_LINES, ProductId, Quantity, Timestamp, UserId};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub(super) struct CartItem {
     pub entity: String,
     pub lines: BTreeMap<ProductId, Quantity>,
     pub version: u64,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
 }
 
 impl CartItem {
@@ -98,7 +98,7 @@ impl DynamoStore {
         product: &ProductId,
         quantity: Quantity,
     ) -> Result<Attempt, StoreError> {
-        let now = now_rfc3339();
+        let now = Timestamp::now();
         let mut e = Expr::new();
         let lines = e.name("lines");
         let line = format!("{lines}.{}", e.name_as("product", product.as_str()));
@@ -152,7 +152,7 @@ impl DynamoStore {
         user: &UserId,
         product: &ProductId,
         quantity: Quantity,
-        now: String,
+        now: Timestamp,
     ) -> Result<Attempt, StoreError> {
         let item = to_item(&CartItem {
             pk: user_pk(user),
@@ -202,7 +202,7 @@ impl DynamoStore {
             version = e.name("version"),
             one = e.value("one", n(1)),
             updated = e.name("updated_at"),
-            now = e.value("now", s(now_rfc3339())),
+            now = e.value("now", s(Timestamp::now())),
         );
         let condition = format!("attribute_exists({line})");
         let bound = e.done(&[&update, &condition])?;

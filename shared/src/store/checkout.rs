@@ -12,7 +12,7 @@ use super::retry::{Patience, random};
 use super::txn::{Sent, Throttled, answered};
 use crate::domain::checkout::Held;
 use crate::domain::commit::{Action, DRAW_ROUNDS, Draws, HeldStock, Next};
-use crate::domain::{EntityTag, Order, now_rfc3339};
+use crate::domain::{EntityTag, Money, Order, Timestamp};
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -38,7 +38,7 @@ pub(super) fn stock_update(
         etag = e.name("etag"),
         tag = e.value("etag", s(EntityTag::mint().as_str())),
         updated = e.name("updated_at"),
-        now = e.value("now", s(now_rfc3339())),
+        now = e.value("now", s(Timestamp::now())),
     );
     let bound = e.done(&[&update, &condition])?;
     let update = Update::builder()
@@ -57,7 +57,7 @@ pub(super) fn stock_update(
 /// returned it (a bucket item carries no split: it is never the product's only one).
 #[derive(Deserialize)]
 struct Returned {
-    price: i64,
+    price: Money,
     stock: i64,
     #[serde(default)]
     stock_buckets: u32,
@@ -313,7 +313,7 @@ fn empty_cart(
         empty = e.value("empty", AttributeValue::M(HashMap::new())),
         one = e.value("one", n(1)),
         updated = e.name("updated_at"),
-        now = e.value("now", s(now_rfc3339())),
+        now = e.value("now", s(Timestamp::now())),
     );
     let condition = format!("{v} = {}", e.value("version", n(version)));
     let bound = e.done(&[&update, &condition])?;

@@ -74,12 +74,12 @@ mod tests {
             id: id.clone(),
             name: "n".into(),
             description: String::new(),
-            price: 1,
-            currency: "EUR".into(),
+            price: crate::domain::Money::ZERO,
+            currency: crate::domain::Currency::default(),
             stock: 5,
             stock_buckets: buckets,
             version: 1,
-            updated_at: "2026-12-07T00:00:00Z".into(),
+            updated_at: crate::domain::Timestamp::now(),
         };
         (id, p)
     }

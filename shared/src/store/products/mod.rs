@@ -15,7 +15,7 @@ use super::error::StoreError;
 use super::expr::{Expr, WithPlaceholders, build, n};
 use super::keys::{Item, Key, LISTING_PARTITION, to_item};
 use crate::domain::{
-    Currency, EntityTag, MAX_STOCK_BUCKETS, Precondition, Product, ProductDraft, ProductId,
+    Currency, EntityTag, MAX_STOCK_BUCKETS, Money, Precondition, Product, ProductDraft, ProductId,
     Versioned,
 };
 use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
@@ -38,7 +38,7 @@ struct Fields<'a> {
     id: &'a str,
     name: &'a str,
     description: &'a str,
-    price: i64,
+    price: Money,
     currency: &'a str,
     /// Bucket 0's stock: all of it when the product is not split.
     stock: i64,
@@ -61,7 +61,7 @@ struct Bucket {
     sk: String,
     entity: String,
     stock: i64,
-    price: i64,
+    price: Money,
     version: u64,
     etag: String,
     updated_at: String,
@@ -294,11 +294,11 @@ pub mod bench_support {
             name: &p.name,
             description: &p.description,
             price: p.price,
-            currency: &p.currency,
+            currency: p.currency.as_str(),
             stock: p.stock,
             stock_buckets: p.stock_buckets,
             layout: None,
-            updated_at: &p.updated_at,
+            updated_at: p.updated_at.as_str(),
             etag: product.etag.as_str(),
         })?;
         item.extend(keys::product(&p.id).item()?);

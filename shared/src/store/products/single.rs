@@ -72,8 +72,8 @@ impl DynamoStore {
         precondition: &Precondition,
     ) -> Result<Result<Versioned<Product>, Single>, StoreError> {
         let etag = EntityTag::mint();
-        let now = crate::domain::now_rfc3339();
-        let fields = call.fields(call.draft.stock(), 1, &now, &etag, None)?;
+        let now = crate::domain::Timestamp::now();
+        let fields = call.fields(call.draft.stock(), 1, now.as_str(), &etag, None)?;
         // Every field is SET from the serde-mapped item, and DynamoDB itself computes the next
         // version, so there is no read-modify-write window between two writers.
         let mut e = Expr::new();

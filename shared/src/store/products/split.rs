@@ -7,7 +7,7 @@ use super::{
     BUCKET_ENTITY, Bucket, PutCall, Whole, combined_tag, delete_item, depends_on_tags, read_in,
     set_all, split_tag,
 };
-use crate::domain::{EntityTag, Precondition, Product, ProductId, Versioned, now_rfc3339, stock};
+use crate::domain::{EntityTag, Precondition, Product, ProductId, Timestamp, Versioned, stock};
 use crate::store::client::DynamoStore;
 use crate::store::error::{Class, StoreError, classify_cancellation};
 use crate::store::expr::{Expr, WithPlaceholders, build, n, s};
@@ -22,7 +22,7 @@ struct SplitWrite {
     spread: u32,
     old_spread: u32,
     shares: Vec<i64>,
-    now: String,
+    now: Timestamp,
     head_tag: EntityTag,
     /// A new identity for the split this write makes, on the product and every bucket.
     layout: EntityTag,
@@ -40,7 +40,7 @@ impl SplitWrite {
             spread,
             old_spread,
             shares: stock::split(call.draft.stock(), spread),
-            now: now_rfc3339(),
+            now: Timestamp::now(),
             head_tag: EntityTag::mint(),
             layout: EntityTag::mint(),
             bucket_tags: (1..spread).map(|_| EntityTag::mint()).collect(),
@@ -68,7 +68,7 @@ impl SplitWrite {
                 price: call.draft.price(),
                 version: old(b).map_or(1, |o| o.version + 1),
                 etag: self.bucket_tags[b - 1].as_str().to_owned(),
-                updated_at: self.now.clone(),
+                updated_at: self.now.to_string(),
                 layout: Some(self.layout.as_str().to_owned()),
             };
             // With an `If-Match` tag, each bucket must be as read (the tag covers them all).
@@ -109,7 +109,7 @@ impl SplitWrite {
         let fields = call.fields(
             self.shares[0],
             self.spread,
-            &self.now,
+            self.now.as_str(),
             &self.head_tag,
             Some(self.layout.as_str()),
         )?;
@@ -163,7 +163,7 @@ impl SplitWrite {
             name: call.draft.name().to_owned(),
             description: call.draft.description().to_owned(),
             price: call.draft.price(),
-            currency: call.currency.as_str().to_owned(),
+            currency: call.currency.clone(),
             stock: call.draft.stock(),
             stock_buckets: self.spread,
             version,
@@ -319,12 +319,14 @@ impl DynamoStore {
     ) -> Result<(PutOutcome, Versioned<Product>), StoreError> {
         let mut patience = Patience::new();
         loop {
-            let now = now_rfc3339();
+            let now = Timestamp::now();
             let fresh = EntityTag::mint();
             let items = added
                 .iter()
                 .enumerate()
-                .map(|(b, &add)| restock_item(&self.table, call, b, add, (layout, &fresh, &now)))
+                .map(|(b, &add)| {
+                    restock_item(&self.table, call, b, add, (layout, &fresh, now.as_str()))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if self.admin_transact(items).await? {
                 return match self.read_whole(call.id).await? {
