@@ -36,19 +36,33 @@ pub enum CancelNext {
     Unexplained,
 }
 
+/// The order's place in the user's count of open orders, as far as the cancel knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The order took one (it carries the marker): give it back.
+    Taken,
+    /// It took one, but the count is already at 0 (which a consistent table never shows):
+    /// nothing to give back.
+    CountEmpty,
+    /// An order from before the counter: it took none.
+    NeverTaken,
+}
+
+/// How sure the cancel is of the order's marker: assumed until its condition says otherwise,
+/// and learned at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    Assumed,
+    Learned,
+}
+
 /// A cancel in progress: what it gives back, and what it has learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cancel {
     /// Units per product, in product id order (so two cancels lock items in the same order).
     give_back: BTreeMap<ProductId, i64>,
-    /// Whether the order took a place in the open-order count (assumed until its condition says
-    /// otherwise).
-    counted: bool,
-    /// Whether to give that place back (skipped only if the count is already 0, which a
-    /// consistent table never shows).
-    free_place: bool,
-    /// Whether the marker was learned already (it may be, at most once).
-    learned_marker: bool,
+    place: Place,
+    marker: Marker,
 }
 
 impl Cancel {
@@ -60,9 +74,8 @@ impl Cancel {
         }
         Self {
             give_back,
-            counted: true,
-            free_place: true,
-            learned_marker: false,
+            place: Place::Taken,
+            marker: Marker::Assumed,
         }
     }
 
@@ -74,9 +87,9 @@ impl Cancel {
     /// This round's actions.
     pub fn plan(&self) -> Vec<CancelAction> {
         let mut plan = vec![CancelAction::MarkCancelled {
-            counted: self.counted,
+            counted: self.place != Place::NeverTaken,
         }];
-        if self.counted && self.free_place {
+        if self.place == Place::Taken {
             plan.push(CancelAction::FreePlace);
         }
         plan.extend(
@@ -94,17 +107,21 @@ impl Cancel {
     /// marker's with the order's status as it was) means; learns what it can for the next round.
     pub fn decide(&mut self, answered: &[(CancelAction, Answer<OrderStatus>)]) -> CancelNext {
         for (action, answer) in answered {
-            if let (CancelAction::MarkCancelled { .. }, Answer::Failed(status)) = (action, answer) {
+            if let (CancelAction::MarkCancelled { .. }, Answer::Failed(status)) = (action, answer)
+            {
                 if *status != Some(OrderStatus::Placed) {
                     return CancelNext::NotPlaced;
                 }
                 // Placed, but the marker is not what was assumed: an order from before the
                 // counter (or after it, on the second try). Try once with the other condition.
-                if self.learned_marker {
+                if self.marker == Marker::Learned {
                     return CancelNext::Unexplained;
                 }
-                self.learned_marker = true;
-                self.counted = !self.counted;
+                self.marker = Marker::Learned;
+                self.place = match self.place {
+                    Place::NeverTaken => Place::Taken,
+                    Place::Taken | Place::CountEmpty => Place::NeverTaken,
+                };
                 return CancelNext::Again;
             }
         }
@@ -112,7 +129,7 @@ impl Cancel {
         for (action, answer) in answered {
             match (action, answer) {
                 (CancelAction::FreePlace, Answer::Failed(_)) => {
-                    self.free_place = false;
+                    self.place = Place::CountEmpty;
                     learned = true;
                 }
                 (CancelAction::GiveBack { product, .. }, Answer::Failed(_)) => {
