@@ -294,16 +294,57 @@ fn the_function_timeout_is_the_templates() {
     assert!(devkit::apigw::FUNCTION_TIMEOUT > shared::http::DEADLINE_MARGIN * 4);
 }
 
-/// A deployed stack checks the audience: the parameter has no default and may not be empty.
+/// Strings of a YAML list (a tag such as `!If` or `!Ref` is dropped by the loader, so
+/// `!If [C, a, !Ref P]` reads as `["C", "a", "P"]`).
+fn strings(y: &Yaml) -> Vec<&str> {
+    y.as_vec()
+        .map(|v| v.iter().filter_map(Yaml::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// A deployed stack checks every token's issuer and audience. Either it creates its own Cognito
+/// pool (`CreateUserPool=true`) and the functions trust exactly that pool and its two app clients
+/// (Cognito's access tokens name theirs in `client_id`), or the operator names the issuer and the
+/// audiences: a rule refuses to create or update a stack without them.
 #[test]
 fn the_audience_is_required_when_deployed() {
     let t = template();
-    let audience = &t["Parameters"]["JwtAudience"];
-    assert!(
-        audience["Default"].is_badvalue(),
-        "JwtAudience must have no default"
+    assert_eq!(
+        t["Parameters"]["CreateUserPool"]["Default"].as_str(),
+        Some("false"),
+        "bring your own issuer unless asked"
     );
-    assert_eq!(audience["MinLength"].as_i64(), Some(1));
+    assert_eq!(
+        strings(&t["Conditions"]["CreatesUserPool"]),
+        ["CreateUserPool", "true"]
+    );
+    for parameter in ["JwtIssuer", "JwtAudience"] {
+        let default = &t["Parameters"][parameter]["Default"];
+        assert!(
+            default.is_badvalue() || default.as_str() == Some(""),
+            "{parameter} has no default that passes for a value"
+        );
+    }
+    let rule = &t["Rules"]["BringYourOwnIssuer"];
+    assert_eq!(
+        strings(&rule["RuleCondition"]),
+        ["CreateUserPool", "false"],
+        "the rule holds whenever the pool is off"
+    );
+    let asserted: Vec<String> = rule["Assertions"]
+        .as_vec()
+        .expect("Assertions")
+        .iter()
+        .map(|a| format!("{:?}", a["Assert"]))
+        .collect();
+    for parameter in ["JwtIssuer", "JwtAudience"] {
+        assert!(
+            asserted
+                .iter()
+                .any(|a| a.contains(&format!("String(\"{parameter}\"), String(\"\")"))),
+            "a rule asserts that {parameter} is not empty: {asserted:?}"
+        );
+    }
     let env = &t["Globals"]["Function"]["Environment"]["Variables"];
     for var in [
         "JWT_AUDIENCE",
@@ -314,6 +355,171 @@ fn the_audience_is_required_when_deployed() {
     ] {
         assert!(!env[var].is_badvalue(), "{var} is passed to the functions");
     }
+    let pool_issuer = "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}";
+    let jwks = format!("{pool_issuer}/.well-known/jwks.json");
+    assert_eq!(
+        strings(&env["JWT_ISSUER"]),
+        ["CreatesUserPool", pool_issuer, "JwtIssuer"]
+    );
+    assert_eq!(
+        strings(&env["JWT_AUDIENCE"]),
+        [
+            "CreatesUserPool",
+            "${ShopperClient.ClientId},${AdminClient.ClientId}",
+            "JwtAudience"
+        ],
+        "with the pool, tokens of both its clients are accepted"
+    );
+    assert_eq!(env["JWKS_URL"][0].as_str(), Some("CreatesUserPool"));
+    assert_eq!(env["JWKS_URL"][1].as_str(), Some(jwks.as_str()));
+    assert_eq!(
+        t["Outputs"]["Issuer"]["Value"].as_str(),
+        Some(pool_issuer),
+        "the Issuer output is what the functions check"
+    );
+}
+
+/// The optional pool (`CreateUserPool=true`) exists only when asked for, and only its
+/// confidential client can get the admin scope: the shoppers' client allows no OAuth flow, so a
+/// shopper's token never carries `shop/admin`, and admins among the shoppers are in the group
+/// `ADMIN_GROUP` names.
+#[test]
+fn the_optional_user_pool_grants_the_admin_scope_only_to_its_confidential_client() {
+    let t = template();
+    let resources = t["Resources"].as_hash().expect("Resources");
+    let cognito: Vec<&str> = resources
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"]
+                .as_str()
+                .is_some_and(|ty| ty.starts_with("AWS::Cognito::"))
+        })
+        .map(|(name, r)| {
+            let name = name.as_str().expect("logical id");
+            let condition = r["Condition"].as_str();
+            assert!(
+                matches!(condition, Some("CreatesUserPool" | "CreatesAdminGroup")),
+                "{name} exists only with CreateUserPool=true, not {condition:?}"
+            );
+            name
+        })
+        .collect();
+    assert_eq!(cognito.len(), 6, "{cognito:?}");
+    let r = &t["Resources"];
+
+    let admin_scope = t["Parameters"]["AdminScope"]["Default"]
+        .as_str()
+        .expect("AdminScope default");
+    let server = &r["ShopResourceServer"]["Properties"];
+    let scopes: Vec<String> = server["Scopes"]
+        .as_vec()
+        .expect("Scopes")
+        .iter()
+        .map(|s| {
+            format!(
+                "{}/{}",
+                server["Identifier"].as_str().expect("Identifier"),
+                s["ScopeName"].as_str().expect("ScopeName")
+            )
+        })
+        .collect();
+    assert_eq!(scopes, [admin_scope], "the pool defines the admin scope");
+    let rule = format!("{:?}", t["Rules"]["PoolAdminScope"]["Assertions"]);
+    assert!(
+        rule.contains(&format!("String(\"{admin_scope}\")")) && rule.contains("AdminScope"),
+        "with the pool, AdminScope may only name the pool's scope (or be empty): {rule}"
+    );
+
+    let admin = &r["AdminClient"]["Properties"];
+    assert_eq!(strings(&admin["AllowedOAuthFlows"]), ["client_credentials"]);
+    assert_eq!(strings(&admin["AllowedOAuthScopes"]), [admin_scope]);
+    assert_eq!(admin["GenerateSecret"].as_bool(), Some(true));
+    assert_eq!(
+        r["AdminClient"]["DependsOn"].as_str(),
+        Some("ShopResourceServer")
+    );
+
+    let shopper = &r["ShopperClient"]["Properties"];
+    assert_eq!(shopper["GenerateSecret"].as_bool(), Some(false));
+    assert_eq!(
+        strings(&shopper["ExplicitAuthFlows"]),
+        [
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH"
+        ]
+    );
+    for key in [
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "AllowedOAuthFlowsUserPoolClient",
+    ] {
+        assert!(
+            shopper[key].is_badvalue(),
+            "the shoppers' client sets no {key}: no shopper may ask for a scope"
+        );
+    }
+
+    assert_eq!(
+        r["AdminUserGroup"]["Properties"]["GroupName"].as_str(),
+        Some("AdminGroup"),
+        "the group is the one ADMIN_GROUP names (!Ref AdminGroup)"
+    );
+    assert_eq!(
+        t["Globals"]["Function"]["Environment"]["Variables"]["ADMIN_GROUP"].as_str(),
+        Some("AdminGroup")
+    );
+    for output in [
+        "UserPoolId",
+        "Issuer",
+        "ShopperClientId",
+        "AdminClientId",
+        "TokenUrl",
+    ] {
+        assert_eq!(
+            t["Outputs"][output]["Condition"].as_str(),
+            Some("CreatesUserPool"),
+            "output {output}"
+        );
+    }
+    let token_url = format!("{:?}", t["Outputs"]["TokenUrl"]["Value"]);
+    assert!(
+        token_url.contains(".auth.${AWS::Region}.amazoncognito.com/oauth2/token"),
+        "{token_url}"
+    );
+}
+
+/// An access log line joins the function's own line on the Lambda request id: API Gateway's
+/// `$context.integration.requestId` is the invocation's request id, which the function's request
+/// line prints as `request_id` (`shared::telemetry::record`). The format stays one JSON object.
+#[test]
+fn the_access_log_names_the_lambda_request_id() {
+    let t = template();
+    let format = t["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["Format"]
+        .as_str()
+        .expect("AccessLogSettings.Format");
+    assert!(
+        format.contains(r#""lambdaRequestId":"$context.integration.requestId""#),
+        "{format}"
+    );
+    // Every `$context.…` variable as a number: what is left must be one JSON object.
+    let mut sample = String::new();
+    let mut rest = format;
+    while let Some(at) = rest.find("$context.") {
+        sample.push_str(&rest[..at]);
+        rest = rest[at + "$context.".len()..]
+            .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '.');
+        sample.push('0');
+    }
+    sample.push_str(rest);
+    let line: serde_json::Value =
+        serde_json::from_str(&sample).unwrap_or_else(|e| panic!("{e}: {sample}"));
+    assert_eq!(line["lambdaRequestId"], "0");
+    let telemetry = read("shared/src/telemetry.rs");
+    assert!(
+        telemetry.contains("request_id = %r.request_id"),
+        "the function's request line prints `request_id`"
+    );
 }
 
 /// `sam local invoke --env-vars env.json` only overrides variables the template declares for a
@@ -351,18 +557,31 @@ fn env_json_overrides_only_declared_variables() {
     );
 }
 
-/// `rust-cargolambda` is a SAM CLI beta feature: without the opt-in `sam build` stops at a prompt.
+/// SAM's `rust-cargolambda` build method left beta in SAM CLI 1.156: CI pins a release at least
+/// that new, and `samconfig.toml` carries no beta opt-in (an older SAM CLI would stop at a prompt
+/// whatever it said, since it asks for `--beta-features` on every build).
 #[test]
-fn samconfig_opts_into_the_cargo_lambda_build() {
+fn ci_pins_a_sam_cli_that_builds_with_cargo_lambda_without_beta_features() {
+    let ci = read(".ci/run");
+    let pinned = ci
+        .lines()
+        .find_map(|l| l.strip_prefix("SAM_CLI_VERSION="))
+        .expect(".ci/run pins SAM_CLI_VERSION");
+    let version: Vec<u32> = pinned
+        .split('.')
+        .map(|n| n.parse().expect("a numeric version"))
+        .collect();
+    assert!(
+        version >= vec![1, 156],
+        "SAM CLI {pinned} needs the beta opt-in"
+    );
+    assert!(ci.contains("aws-sam-cli==$SAM_CLI_VERSION"));
     let config: toml::Table =
         toml::from_str(&read("samconfig.toml")).expect("samconfig.toml is TOML");
-    for command in ["build", "sync"] {
-        assert_eq!(
-            config["default"][command]["parameters"]["beta_features"].as_bool(),
-            Some(true),
-            "{command}"
-        );
-    }
+    assert!(
+        !format!("{config:?}").contains("beta_features"),
+        "no beta opt-in in samconfig.toml"
+    );
     assert!(read(".gitignore").lines().any(|l| l.trim() == "/.aws-sam"));
 }
 
