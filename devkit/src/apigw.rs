@@ -48,6 +48,8 @@ pub struct Call {
     body: Option<Vec<u8>>,
     source_ip: String,
     request_id: String,
+    /// What API Gateway's JWT authorizer passes on, when one checked the call's token.
+    jwt_claims: Option<std::collections::HashMap<String, String>>,
 }
 
 impl Call {
@@ -64,6 +66,7 @@ impl Call {
             body: None,
             source_ip: "127.0.0.1".to_owned(),
             request_id: uuid::Uuid::new_v4().to_string(),
+            jwt_claims: None,
         }
     }
 
@@ -82,6 +85,13 @@ impl Call {
     pub fn json(self, value: &Value) -> Self {
         self.header("content-type", "application/json")
             .body(value.to_string())
+    }
+
+    /// The claims of a token API Gateway's JWT authorizer verified, as it passes them on in
+    /// `requestContext.authorizer.jwt.claims`: every value a string ([`gateway_claims`]).
+    pub fn jwt_claims(mut self, claims: &Value) -> Self {
+        self.jwt_claims = Some(gateway_claims(claims));
+        self
     }
 
     pub fn source_ip(mut self, ip: &str) -> Self {
@@ -156,6 +166,16 @@ impl Call {
         context.time = Some(String::new());
         context.time_epoch = i64::try_from(now).unwrap_or(i64::MAX);
         context.http = http;
+        if let Some(claims) = &self.jwt_claims {
+            use lambda_http::aws_lambda_events::apigw::{
+                ApiGatewayRequestAuthorizer, ApiGatewayRequestAuthorizerJwtDescription,
+            };
+            let mut jwt = ApiGatewayRequestAuthorizerJwtDescription::default();
+            jwt.claims = claims.clone();
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.jwt = Some(jwt);
+            context.authorizer = Some(authorizer);
+        }
 
         let mut event = ApiGatewayV2httpRequest::default();
         event.version = Some("2.0".to_owned());
@@ -208,6 +228,33 @@ impl Call {
     pub fn request(&self) -> Result<lambda_http::Request, serde_json::Error> {
         request_from_event(&self.event())
     }
+}
+
+/// A token's claims as API Gateway's JWT authorizer passes them on: strings as they are, numbers
+/// and booleans as their text, an array as its items joined by spaces in brackets (`[a b]`), an
+/// object as its JSON.
+pub fn gateway_claims(claims: &Value) -> std::collections::HashMap<String, String> {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    claims
+        .as_object()
+        .map(|map| {
+            map.iter()
+                .map(|(name, value)| {
+                    let value = match value {
+                        Value::Array(items) => {
+                            let items: Vec<String> = items.iter().map(text).collect();
+                            format!("[{}]", items.join(" "))
+                        }
+                        other => text(other),
+                    };
+                    (name.clone(), value)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Percent-decodes `%XX` sequences as API Gateway does before a function sees a value; a value

@@ -46,6 +46,13 @@ functions! {
 }
 
 impl Function {
+    /// Whether its routes take no token (the catalog's reads). Every other function's routes
+    /// need one: on AWS they carry the JWT authorizer when `AuthMode` is `authorizer`, and its
+    /// `main` runs with `Bearer`.
+    pub fn public(self) -> bool {
+        matches!(self, Self::ListProducts | Self::GetProduct)
+    }
+
     /// The function whose binary is `name`.
     pub fn from_binary(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|f| f.binary() == name)

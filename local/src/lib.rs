@@ -20,7 +20,7 @@ pub mod server;
 
 use devkit::Engine;
 use devkit::tokens::DevIssuer;
-use shared::auth::{AuthConfig, Authenticator};
+use shared::auth::{AuthConfig, AuthMode, Authenticator};
 use shared::config::vars;
 use shared::{App, Config, DynamoStore};
 use std::path::PathBuf;
@@ -48,6 +48,14 @@ pub struct Options {
     /// Model DynamoDB's transaction isolation in front of the engine (`devkit::isolation`), each
     /// transaction holding its items this much longer than the engine takes; `None`: off.
     pub transaction_hold: Option<std::time::Duration>,
+    /// Who verifies tokens: the functions (`Verify`, as deployed by default), or an emulated
+    /// API Gateway JWT authorizer in front of them that passes the claims on (`Authorizer`).
+    pub auth_mode: AuthMode,
+    /// Serve from this DynamoDB endpoint instead of the embedded engine: DynamoDB Local, or a
+    /// real table with the standard AWS credentials.
+    pub dynamodb_url: Option<String>,
+    /// With `dynamodb_url`, create the table when it is missing (never otherwise).
+    pub create_table: bool,
 }
 
 /// Who the local API trusts to sign tokens.
@@ -68,7 +76,8 @@ pub struct Running {
     pub trust: Trust,
     stop: oneshot::Sender<()>,
     server: tokio::task::JoinHandle<()>,
-    engine: Engine,
+    /// The embedded engine; `None` when serving from `--dynamodb-url`.
+    engine: Option<Engine>,
 }
 
 /// The development issuer kept in `data_dir`, or an error saying what to fix.
@@ -87,34 +96,6 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
             data_dir.display()
         )
     })?;
-    // With the isolation model, the engine listens anywhere and the model on the address asked
-    // for, so that every client (`cargo lambda watch` too) goes through it.
-    let engine_addr = match options.transaction_hold {
-        Some(_) => "127.0.0.1:0",
-        None => options.dynamodb_addr.as_str(),
-    };
-    let (engine, data) = if options.memory {
-        (Engine::memory_on(engine_addr).await, "in memory".to_owned())
-    } else {
-        let file = data_dir.canonicalize()?.join("shop.sqlite3");
-        (
-            Engine::on_disk(&file, engine_addr).await,
-            file.display().to_string(),
-        )
-    };
-    let cannot = |e: std::io::Error| {
-        format!(
-            "cannot start the DynamoDB engine on {}: {e}; pass another --dynamodb-addr",
-            options.dynamodb_addr
-        )
-    };
-    let mut engine = engine.map_err(cannot)?;
-    if let Some(hold) = options.transaction_hold {
-        engine = engine
-            .isolated_on(hold, &options.dynamodb_addr)
-            .await
-            .map_err(cannot)?;
-    }
     let config = Config::from_lookup(|name| {
         if name == vars::TABLE_NAME {
             Some(options.table.clone())
@@ -122,8 +103,18 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
             std::env::var(name).ok()
         }
     })?;
-    let store = DynamoStore::local(&engine.endpoint(), config.table_name());
-    store.ensure_table().await?;
+    let (engine, store, data) = match &options.dynamodb_url {
+        Some(url) => {
+            let store = external_table(&options, url, config.table_name()).await?;
+            (None, store, format!("at {url}"))
+        }
+        None => {
+            let (engine, data) = embedded_engine(&options).await?;
+            let store = DynamoStore::local(&engine.endpoint(), config.table_name());
+            store.ensure_table().await?;
+            (Some(engine), store, data)
+        }
+    };
     let app = App::new(config, store);
     let seeded = if options.seed {
         seed::seed_if_empty(&app).await?
@@ -146,7 +137,15 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
         let config = issuer.auth_config();
         (Trust::Dev(issuer), config, Some(jwks))
     };
-    let auth = Authenticator::new(auth_config).await?;
+    let auth = Authenticator::new(auth_config.clone().with_mode(options.auth_mode)).await?;
+    // Behind the emulated authorizer, the gateway verifies with the same issuer and passes the
+    // claims on; the functions read them.
+    let gateway = match options.auth_mode {
+        AuthMode::Verify => None,
+        AuthMode::Authorizer => {
+            Some(Authenticator::new(auth_config.with_mode(AuthMode::Verify)).await?)
+        }
+    };
 
     let listener = tokio::net::TcpListener::bind(&options.addr)
         .await
@@ -158,9 +157,14 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
         })?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
+    let engine_endpoint = engine.as_ref().map_or_else(
+        || options.dynamodb_url.clone().unwrap_or_default(),
+        Engine::endpoint,
+    );
     let state = Arc::new(server::State {
         app,
         auth,
+        gateway,
         jwks,
         cors: options.cors.clone(),
     });
@@ -169,7 +173,7 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
     }));
     Ok(Running {
         url,
-        engine_endpoint: engine.endpoint(),
+        engine_endpoint,
         data,
         seeded,
         trust,
@@ -179,16 +183,79 @@ pub async fn start(options: Options) -> Result<Running, BoxError> {
     })
 }
 
+/// The embedded engine, on disk or in memory, with the isolation model in front when asked for;
+/// and where its data is, for the ready line.
+async fn embedded_engine(options: &Options) -> Result<(Engine, String), BoxError> {
+    // With the isolation model, the engine listens anywhere and the model on the address asked
+    // for, so that every client (`cargo lambda watch` too) goes through it.
+    let engine_addr = match options.transaction_hold {
+        Some(_) => "127.0.0.1:0",
+        None => options.dynamodb_addr.as_str(),
+    };
+    let (engine, data) = if options.memory {
+        (Engine::memory_on(engine_addr).await, "in memory".to_owned())
+    } else {
+        let file = options.data_dir.canonicalize()?.join("shop.sqlite3");
+        (
+            Engine::on_disk(&file, engine_addr).await,
+            file.display().to_string(),
+        )
+    };
+    let cannot = |e: std::io::Error| {
+        format!(
+            "cannot start the DynamoDB engine on {}: {e}; pass another --dynamodb-addr",
+            options.dynamodb_addr
+        )
+    };
+    let mut engine = engine.map_err(cannot)?;
+    if let Some(hold) = options.transaction_hold {
+        engine = engine
+            .isolated_on(hold, &options.dynamodb_addr)
+            .await
+            .map_err(cannot)?;
+    }
+    Ok((engine, data))
+}
+
+/// The store on `url`'s table: found there, or created when `--create-table` asked for it.
+async fn external_table(
+    options: &Options,
+    url: &str,
+    table: &str,
+) -> Result<DynamoStore, BoxError> {
+    if options.transaction_hold.is_some() {
+        return Err("--transaction-hold-ms models isolation in front of the embedded engine only: drop it with --dynamodb-url".into());
+    }
+    let store = DynamoStore::at(url, table).await;
+    if options.create_table {
+        store.ensure_table().await.map_err(|e| {
+            format!(
+                "cannot create table {table} at {url}: {}",
+                shared::chain::cause_chain(&e)
+            )
+        })?;
+    } else if let Err(e) = store.describe_table().await {
+        return Err(format!(
+            "cannot find table {table} at {url}: {}; pass --table to name another, or --create-table to create it",
+            shared::chain::cause_chain(&e)
+        )
+        .into());
+    }
+    Ok(store)
+}
+
 impl Running {
     /// The transaction isolation model in front of the engine, when it is on.
     pub fn isolation(&self) -> Option<&Arc<devkit::isolation::Isolation>> {
-        self.engine.isolation()
+        self.engine.as_ref()?.isolation()
     }
 
     /// Stops serving, lets requests in flight finish, and closes the database.
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.server.await;
-        self.engine.shutdown().await;
+        if let Some(engine) = self.engine {
+            engine.shutdown().await;
+        }
     }
 }

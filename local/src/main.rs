@@ -51,6 +51,20 @@ struct Cli {
     /// transaction meeting one is cancelled with `TransactionConflict`. Off when not given.
     #[arg(long, env = "LOCAL_TRANSACTION_HOLD_MS", value_name = "MS")]
     transaction_hold_ms: Option<u64>,
+    /// Who verifies bearer tokens, as the template's `AuthMode`: `verify` (each function, the
+    /// default) or `authorizer` (an emulated API Gateway JWT authorizer in front of the routes
+    /// that need a token, passing the verified claims to functions in `AUTH_MODE=authorizer`).
+    #[arg(long, env = "AUTH_MODE", default_value = "verify", value_parser = ["verify", "authorizer"])]
+    auth_mode: String,
+    /// Serve from this DynamoDB endpoint instead of the embedded engine: DynamoDB Local (e.g.
+    /// http://127.0.0.1:8000), or https://dynamodb.<region>.amazonaws.com for a real table with
+    /// your own AWS credentials (environment or profile). The table must exist unless
+    /// --create-table is given.
+    #[arg(long, env = "LOCAL_DYNAMODB_URL", value_name = "URL")]
+    dynamodb_url: Option<String>,
+    /// With --dynamodb-url: create the table (as template.yaml defines it) when it is missing.
+    #[arg(long, requires = "dynamodb_url")]
+    create_table: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -133,6 +147,17 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         transaction_hold: cli
             .transaction_hold_ms
             .map(std::time::Duration::from_millis),
+        auth_mode: match cli.auth_mode.as_str() {
+            "authorizer" => shared::auth::AuthMode::Authorizer,
+            _ => shared::auth::AuthMode::Verify,
+        },
+        dynamodb_url: cli.dynamodb_url,
+        create_table: cli.create_table,
+    };
+    let options_auth_mode = options.auth_mode;
+    let dynamodb = match &options.dynamodb_url {
+        Some(_) => "DynamoDB",
+        None => "DynamoDB engine",
     };
     let running = local::start(options).await?;
     let url = &running.url;
@@ -155,8 +180,12 @@ async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         ),
         None => String::new(),
     };
+    let auth = match options_auth_mode {
+        shared::auth::AuthMode::Verify => "",
+        shared::auth::AuthMode::Authorizer => ", tokens checked by the emulated JWT authorizer",
+    };
     println!(
-        "stateless-shop local API ready on {url}  (DynamoDB engine {}{isolation}, table {}, data {}{seeded}; {tokens}; try: curl {url}/products ; Ctrl-C stops)",
+        "stateless-shop local API ready on {url}  ({dynamodb} {}{isolation}, table {}, data {}{seeded}{auth}; {tokens}; try: curl {url}/products ; Ctrl-C stops)",
         running.engine_endpoint, cli.table, running.data,
     );
     shutdown_signal().await;

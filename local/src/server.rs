@@ -6,6 +6,12 @@
 //! (10 MiB); a handler that panicked becomes a 502, as a failed Lambda invocation does. Each
 //! invocation gets Lambda's deadline (`FUNCTION_TIMEOUT`, the template's `Timeout`) in its context,
 //! and one still running at it is cut off with API Gateway's bare 500, as on AWS.
+//!
+//! With `--auth-mode authorizer` it also plays API Gateway's JWT authorizer on every route that
+//! needs a token: a request whose bearer token does not verify gets the gateway's own 401
+//! (`{"message":"Unauthorized"}`), and the function, in `AUTH_MODE=authorizer`, reads the
+//! verified claims from `requestContext.authorizer.jwt.claims`, passed as API Gateway passes
+//! them (every value a string).
 
 use devkit::apigw::Call;
 use devkit::routes::{self, Resolved};
@@ -33,6 +39,9 @@ type HttpResponse = hyper::Response<Full<Bytes>>;
 pub struct State {
     pub app: App,
     pub auth: Arc<Authenticator>,
+    /// The emulated JWT authorizer in front of the protected routes; `None`: the functions
+    /// verify tokens themselves.
+    pub gateway: Option<Arc<Authenticator>>,
     pub jwks: Option<String>,
     pub cors: crate::cors::Cors,
 }
@@ -134,6 +143,12 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
         .path_and_query()
         .map_or(path.clone(), |pq| pq.as_str().to_owned());
     let mut call = Call::new(&method, route.path, &target).source_ip(&peer.ip().to_string());
+    if let Some(gateway) = state.gateway.as_ref().filter(|_| !route.function.public()) {
+        match gateway.authorize(req.headers()).await {
+            Ok(claims) => call = call.jwt_claims(&claims),
+            Err(err) => return unauthorized(&err),
+        }
+    }
     for (name, value) in req.headers() {
         match value.to_str() {
             Ok(value) => call = call.header(name.as_str(), value),
@@ -220,6 +235,30 @@ async fn route(state: Arc<State>, peer: SocketAddr, req: hyper::Request<Incoming
             response
         }
     }
+}
+
+/// API Gateway's answer when its JWT authorizer refuses a request: a bare 401, before any
+/// function runs.
+fn unauthorized(err: &shared::auth::AuthError) -> HttpResponse {
+    tracing::info!(reason = %err, "the emulated JWT authorizer refused the request");
+    let mut response = hyper::Response::new(Full::new(Bytes::from_static(
+        br#"{"message":"Unauthorized"}"#,
+    )));
+    *response.status_mut() = hyper::StatusCode::UNAUTHORIZED;
+    let challenge = match err {
+        shared::auth::AuthError::Missing => "Bearer",
+        _ => r#"Bearer error="invalid_token""#,
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        hyper::header::WWW_AUTHENTICATE,
+        hyper::header::HeaderValue::from_static(challenge),
+    );
+    response
 }
 
 fn gateway_problem(err: &ApiError) -> HttpResponse {

@@ -29,6 +29,9 @@ fn options(data_dir: PathBuf, memory: bool) -> Options {
         cors: local::cors::Cors::default(),
         // DynamoDB's transaction isolation, modelled: concurrent requests here meet its conflicts.
         transaction_hold: Some(std::time::Duration::from_millis(10)),
+        auth_mode: shared::auth::AuthMode::Verify,
+        dynamodb_url: None,
+        create_table: false,
     }
 }
 

@@ -1110,3 +1110,112 @@ async fn key_sets_keep_only_signing_keys_pinned_to_one_algorithm() {
     assert!(parse_key_set(r#"{"keys":[]}"#).is_err());
     assert!(parse_key_set("[]").is_err());
 }
+
+/// The claims as API Gateway's JWT authorizer passes them: every value a string.
+fn gateway_claims(pairs: &[(&str, String)]) -> std::collections::HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn behind_the_authorizer_the_same_claim_rules_apply_to_the_gateways_claims() {
+    let auth = authenticator(&[("AUTH_MODE", "authorizer"), ("JWT_AUDIENCE", "shop-client")]).await;
+    let now = get_current_timestamp();
+    let base = |extra: &[(&str, String)]| {
+        let mut claims = vec![
+            ("iss", ISS.to_owned()),
+            ("sub", "user-1".to_owned()),
+            ("client_id", "shop-client".to_owned()),
+            ("token_use", "access".to_owned()),
+            ("exp", (now + 300).to_string()),
+            ("iat", now.to_string()),
+        ];
+        for (k, v) in extra {
+            claims.retain(|(name, _)| name != k);
+            claims.push((k, v.clone()));
+        }
+        gateway_claims(&claims)
+    };
+    let caller = auth.authorized(Some(&base(&[]))).expect("valid claims");
+    assert_eq!(caller.user().as_str(), "user-1");
+    assert!(!caller.is_admin());
+    // Arrays arrive as `[a b]`: the admin group is read from that form.
+    let admin = auth
+        .authorized(Some(&base(&[(
+            "cognito:groups",
+            "[shoppers admin]".into(),
+        )])))
+        .expect("valid claims");
+    assert!(admin.is_admin());
+    let scoped = auth
+        .authorized(Some(&base(&[("scope", "shop/read shop/admin".into())])))
+        .expect("valid claims");
+    assert!(scoped.is_admin());
+    let not_admin = auth
+        .authorized(Some(&base(&[(
+            "cognito:groups",
+            "[administrators]".into(),
+        )])))
+        .expect("valid claims");
+    assert!(!not_admin.is_admin());
+    // Every rule a verified token meets, met here too.
+    for (claims, expected) in [
+        (
+            base(&[("iss", "https://other.example".into())]),
+            Rejection::Issuer,
+        ),
+        (
+            base(&[("client_id", "another-client".into())]),
+            Rejection::Audience,
+        ),
+        (base(&[("token_use", "id".into())]), Rejection::TokenUse),
+        (base(&[("sub", String::new())]), Rejection::Subject),
+        (
+            base(&[("exp", (now - 3600).to_string())]),
+            Rejection::Expired,
+        ),
+        (base(&[("exp", "soon".into())]), Rejection::Claims),
+        (
+            base(&[("nbf", (now + 3600).to_string())]),
+            Rejection::NotYetValid,
+        ),
+        (
+            base(&[("iat", (now + 3600).to_string())]),
+            Rejection::IssuedInFuture,
+        ),
+    ] {
+        assert_eq!(
+            auth.authorized(Some(&claims)),
+            Err(AuthError::Invalid(expected)),
+            "{claims:?}"
+        );
+    }
+    // No claims: the route was reached without the gateway's authorizer.
+    assert_eq!(auth.authorized(None), Err(AuthError::Missing));
+    assert_eq!(
+        auth.authorized(Some(&gateway_claims(&[]))),
+        Err(AuthError::Missing)
+    );
+    // A bearer token is not what this mode reads: without claims it is a 401 however good.
+    let token = rs(claims());
+    assert_eq!(
+        auth.caller(&bearer(&token), None).await,
+        Err(AuthError::Missing)
+    );
+}
+
+#[tokio::test]
+async fn behind_the_authorizer_init_fetches_no_key_set() {
+    let server = KeyServer::start(Serve::Keys(jwks(&["rsa-a"]))).await;
+    let config = AuthConfig::from_lookup(|name| match name {
+        "JWT_ISSUER" => Some(ISS.to_owned()),
+        "JWKS_URL" => Some(server.url.clone()),
+        "AUTH_MODE" => Some("authorizer".to_owned()),
+        _ => None,
+    })
+    .expect("valid settings");
+    Authenticator::new(config).await.expect("starts");
+    assert_eq!(server.hits(), 0, "no key set fetched during init");
+}

@@ -24,6 +24,9 @@ pub async fn start(name: &str, hold: std::time::Duration) -> Running {
         external_issuer: None,
         cors: local::cors::Cors::default(),
         transaction_hold: Some(hold),
+        auth_mode: shared::auth::AuthMode::Verify,
+        dynamodb_url: None,
+        create_table: false,
     })
     .await
     .expect("the local API starts")

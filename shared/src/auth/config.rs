@@ -13,6 +13,20 @@ pub mod vars {
     pub const JWT_HS256_SECRET: &str = "JWT_HS256_SECRET";
     pub const JWKS_MAX_AGE_SECS: &str = "JWKS_MAX_AGE_SECS";
     pub const JWKS_CA_BUNDLE: &str = "JWKS_CA_BUNDLE";
+    pub const AUTH_MODE: &str = "AUTH_MODE";
+}
+
+/// Who checks a bearer token's signature (`AUTH_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuthMode {
+    /// `verify` (the default): the function verifies the token itself, against the issuer's key
+    /// set. The same everywhere: on Lambda, in `sam local`, in the local API and in tests.
+    #[default]
+    Verify,
+    /// `authorizer`: API Gateway's JWT authorizer verified the signature, and the function reads
+    /// the claims it passes (`requestContext.authorizer.jwt.claims`), applying the same claim
+    /// rules. No key set is loaded at init; a request without claims is a 401.
+    Authorizer,
 }
 
 /// Default admin group (`cognito:groups`), used when `ADMIN_GROUP` is not set at all.
@@ -52,6 +66,7 @@ impl std::fmt::Debug for KeySource {
 /// Validated verification policy inputs.
 #[derive(Clone)]
 pub struct AuthConfig {
+    pub(super) mode: AuthMode,
     pub(super) issuer: String,
     pub(super) keys: KeySource,
     pub(super) audiences: Vec<String>,
@@ -72,6 +87,7 @@ impl std::fmt::Debug for AuthConfig {
     // Hand-written so the HS256 secret never reaches a log.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
+            .field("mode", &self.mode)
             .field("issuer", &self.issuer)
             .field("keys", &self.keys)
             .field("audiences", &self.audiences)
@@ -111,7 +127,17 @@ impl AuthConfig {
             var: vars::JWT_ISSUER,
             hint: "set it to the exact `iss` of your tokens, e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>",
         })?;
-        let (keys, hs256_secret) = key_sources(&get)?;
+        let mode = match get(vars::AUTH_MODE).as_deref().map(str::trim) {
+            None | Some("verify") => AuthMode::Verify,
+            Some("authorizer") => AuthMode::Authorizer,
+            Some(_) => {
+                return Err(invalid(
+                    vars::AUTH_MODE,
+                    "must be `verify` (the function verifies tokens) or `authorizer` (API Gateway's JWT authorizer did)",
+                ));
+            }
+        };
+        let (keys, hs256_secret) = key_sources(&get, mode)?;
         let audiences = get(vars::JWT_AUDIENCE)
             .map(|a| {
                 a.split(',')
@@ -135,6 +161,7 @@ impl AuthConfig {
             })
             .transpose()?;
         Ok(Self {
+            mode,
             issuer,
             keys,
             audiences,
@@ -171,6 +198,17 @@ impl AuthConfig {
         &self.issuer
     }
 
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    /// The same settings in `mode` (the local API runs its emulated authorizer on a copy in
+    /// `Verify` mode, in front of functions in `Authorizer` mode).
+    pub fn with_mode(mut self, mode: AuthMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
     /// The group (`cognito:groups`) that makes an admin; `None` when that path is off.
     pub fn admin_group(&self) -> Option<&str> {
         self.admin_group.as_deref()
@@ -186,6 +224,7 @@ impl AuthConfig {
 /// any; at least one of them must be set.
 fn key_sources(
     get: &impl Fn(&str) -> Option<String>,
+    mode: AuthMode,
 ) -> Result<(KeySource, Option<Vec<u8>>), ConfigError> {
     let keys = match (get(vars::JWKS_URL), get(vars::JWKS_JSON)) {
         (Some(_), Some(_)) => {
@@ -212,7 +251,8 @@ fn key_sources(
         }
         None => None,
     };
-    if keys == KeySource::None && hs256_secret.is_none() {
+    // Behind API Gateway's authorizer the function verifies no signature: no key set to load.
+    if keys == KeySource::None && hs256_secret.is_none() && mode == AuthMode::Verify {
         return Err(ConfigError::Missing {
             var: vars::JWKS_URL,
             hint: "set JWKS_URL (or JWKS_JSON) to the issuer's public key set",
@@ -307,6 +347,19 @@ mod tests {
             var_of(load(&[("JWT_ISSUER", "i"), ("JWT_HS256_SECRET", "short")])),
             "JWT_HS256_SECRET"
         );
+        assert_eq!(
+            var_of(load(&[("JWT_ISSUER", "i"), ("AUTH_MODE", "gateway")])),
+            "AUTH_MODE"
+        );
+    }
+
+    #[test]
+    fn behind_the_authorizer_no_key_set_is_needed() {
+        let c = load(&[("JWT_ISSUER", "i"), ("AUTH_MODE", "authorizer")]).expect("valid");
+        assert_eq!(c.mode(), AuthMode::Authorizer);
+        assert_eq!(c.keys, KeySource::None);
+        let c = load(&[("JWT_ISSUER", "i"), ("JWKS_URL", "https://x/j")]).expect("valid");
+        assert_eq!(c.mode(), AuthMode::Verify, "the default");
     }
 
     #[test]

@@ -14,13 +14,18 @@
 //!
 //! Callers learn only "invalid token"; the log says which check failed, never the token.
 //!
+//! Behind API Gateway's JWT authorizer (`AUTH_MODE=authorizer`, [`AuthMode::Authorizer`]), the
+//! gateway has checked the signature and the time claims; [`Authenticator::authorized`] reads
+//! the claims it passes and applies the same claim rules (issuer, subject, time, audience or
+//! `client_id`, `token_use`, admin by group or scope). No key set is loaded then.
+//!
 //! Layout: `config` (settings), `keys` (key set parsing and the per-process cache).
 
 mod config;
 pub mod keys;
 
 pub use crate::domain::UserId;
-pub use config::{AuthConfig, KeySource, vars};
+pub use config::{AuthConfig, AuthMode, KeySource, vars};
 pub use keys::{KeyCache, KeysError, Lookup};
 
 use crate::config::ConfigError;
@@ -28,6 +33,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Longest token accepted, in bytes.
@@ -115,6 +121,8 @@ impl Authenticator {
 
     pub async fn new(config: AuthConfig) -> Result<Arc<Self>, ConfigError> {
         let keys = match &config.keys {
+            // The gateway verified the signature: nothing to fetch during init.
+            _ if config.mode == AuthMode::Authorizer => KeyCache::pinned(keys::KeySet::new()),
             KeySource::Inline(json) => {
                 KeyCache::pinned(keys::parse_key_set(json).map_err(|e| ConfigError::Invalid {
                     var: vars::JWKS_JSON,
@@ -147,31 +155,65 @@ impl Authenticator {
         &self.config
     }
 
+    /// Who verifies signatures: this process, or API Gateway's authorizer in front of it.
+    pub fn mode(&self) -> AuthMode {
+        self.config.mode
+    }
+
+    /// The caller from the claims API Gateway's JWT authorizer passed
+    /// (`requestContext.authorizer.jwt.claims`; `None`: there were none, so no token reached
+    /// the gateway's authorizer), under the same claim rules as a verified token.
+    pub fn authorized(
+        &self,
+        claims: Option<&HashMap<String, String>>,
+    ) -> Result<Caller, AuthError> {
+        let claims = claims
+            .filter(|c| !c.is_empty())
+            .map(claims_from_authorizer)
+            .ok_or(AuthError::Missing)?;
+        let now = jsonwebtoken::get_current_timestamp();
+        match claims.get("exp").map(Value::as_u64) {
+            Some(Some(exp)) if exp + LEEWAY_SECS >= now => {}
+            Some(Some(_)) => return Err(AuthError::Invalid(Rejection::Expired)),
+            _ => return Err(AuthError::Invalid(Rejection::Claims)),
+        }
+        if let Some(nbf) = claims.get("nbf") {
+            let nbf = nbf.as_u64().ok_or(AuthError::Invalid(Rejection::Claims))?;
+            if nbf > now + LEEWAY_SECS {
+                return Err(AuthError::Invalid(Rejection::NotYetValid));
+            }
+        }
+        self.check_claims(&claims).map_err(AuthError::Invalid)
+    }
+
+    /// The caller of a request, whichever [`AuthMode`] this runs in: from its `Authorization`
+    /// header, or from the claims the gateway's authorizer passed.
+    pub async fn caller(
+        &self,
+        headers: &http::HeaderMap,
+        authorizer_claims: Option<&HashMap<String, String>>,
+    ) -> Result<Caller, AuthError> {
+        match self.config.mode {
+            AuthMode::Verify => self.authenticate(headers).await,
+            AuthMode::Authorizer => self.authorized(authorizer_claims),
+        }
+    }
+
     pub fn keys(&self) -> &KeyCache {
         &self.keys
     }
 
     /// The caller of a request: from its single `Authorization: Bearer …` header.
     pub async fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
-        let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
-        let (Some(value), None) = (values.next(), values.next()) else {
-            return Err(if headers.contains_key(http::header::AUTHORIZATION) {
-                AuthError::Invalid(Rejection::Malformed)
-            } else {
-                AuthError::Missing
-            });
-        };
-        let value = value
-            .to_str()
-            .map_err(|_| AuthError::Invalid(Rejection::Malformed))?;
-        // Another scheme (Basic, …) is no bearer token at all; "Bearer" with nothing after it is a
-        // bad one.
-        let value = value.trim();
-        let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(AuthError::Missing);
-        }
-        self.verify(token.trim()).await.map_err(AuthError::from)
+        let token = bearer_token(headers)?;
+        self.verify(token).await.map_err(AuthError::from)
+    }
+
+    /// The verified claims of a request's bearer token, as API Gateway's JWT authorizer passes
+    /// them on (the local API's emulated authorizer calls this).
+    pub async fn authorize(&self, headers: &http::HeaderMap) -> Result<Value, AuthError> {
+        let token = bearer_token(headers)?;
+        self.verified_claims(token).await.map_err(AuthError::from)
     }
 
     /// As [`Authenticator::authenticate`], and the caller must be an admin.
@@ -186,6 +228,13 @@ impl Authenticator {
 
     /// Verifies one compact JWS and applies the claim policy.
     pub async fn verify(&self, token: &str) -> Result<Caller, Failure> {
+        let claims = self.verified_claims(token).await?;
+        self.check_claims(&claims).map_err(Failure::Rejected)
+    }
+
+    /// The claims of a token whose form, signature, issuer and time claims check out (what API
+    /// Gateway's JWT authorizer checks before it passes the claims on), before the claim policy.
+    pub async fn verified_claims(&self, token: &str) -> Result<Value, Failure> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Failure::Rejected(Rejection::TooLarge));
         }
@@ -239,10 +288,9 @@ impl Authenticator {
         validation.validate_aud = false; // checked below, with Cognito's client_id fallback
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.set_issuer(&[&self.config.issuer]);
-        let claims = jsonwebtoken::decode::<Value>(token, key, &validation)
-            .map_err(|e| Failure::Rejected(classify(&e)))?
-            .claims;
-        self.check_claims(&claims).map_err(Failure::Rejected)
+        jsonwebtoken::decode::<Value>(token, key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| Failure::Rejected(classify(&e)))
     }
 
     fn check_claims(&self, claims: &Value) -> Result<Caller, Rejection> {
@@ -321,6 +369,52 @@ impl From<Failure> for AuthError {
             Failure::KeysUnavailable => Self::KeysUnavailable,
         }
     }
+}
+
+/// The token of a request's single `Authorization: Bearer …` header.
+fn bearer_token(headers: &http::HeaderMap) -> Result<&str, AuthError> {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(if headers.contains_key(http::header::AUTHORIZATION) {
+            AuthError::Invalid(Rejection::Malformed)
+        } else {
+            AuthError::Missing
+        });
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AuthError::Invalid(Rejection::Malformed))?;
+    // Another scheme (Basic, …) is no bearer token at all; "Bearer" with nothing after it is a
+    // bad one.
+    let value = value.trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthError::Missing);
+    }
+    Ok(token.trim())
+}
+
+/// API Gateway's JWT authorizer passes every claim as a string: an array as `[a b]` and a
+/// number as its digits. Read back into JSON, so the claim rules see what a verified token holds.
+fn claims_from_authorizer(claims: &HashMap<String, String>) -> Value {
+    let value = |name: &str, raw: &str| match name {
+        "exp" | "nbf" | "iat" | "auth_time" => raw
+            .parse::<u64>()
+            .map_or_else(|_| Value::String(raw.to_owned()), Value::from),
+        "cognito:groups" | "aud" if raw.starts_with('[') && raw.ends_with(']') => Value::Array(
+            raw[1..raw.len() - 1]
+                .split_whitespace()
+                .map(|s| Value::String(s.to_owned()))
+                .collect(),
+        ),
+        _ => Value::String(raw.to_owned()),
+    };
+    Value::Object(
+        claims
+            .iter()
+            .map(|(name, raw)| (name.clone(), value(name, raw)))
+            .collect(),
+    )
 }
 
 fn decode_json(segment: &str) -> Option<serde_json::Map<String, Value>> {

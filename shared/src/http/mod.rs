@@ -25,16 +25,30 @@ use crate::auth::{Authenticator, Caller};
 pub const JSON: &str = "application/json";
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// The caller of `req` (401 without a valid bearer token), noted for the request's log line.
+/// The caller of `req` (401 without a valid bearer token, or without the claims of API
+/// Gateway's JWT authorizer in that mode), noted for the request's log line.
 pub async fn caller(auth: &Authenticator, req: &lambda_http::Request) -> Result<Caller, ApiError> {
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = auth.caller(req.headers(), authorizer_claims(req)).await?;
     crate::telemetry::note_caller(caller.user());
     Ok(caller)
 }
 
+/// The claims API Gateway's JWT authorizer put in the request's context, if any.
+fn authorizer_claims(
+    req: &lambda_http::Request,
+) -> Option<&std::collections::HashMap<String, String>> {
+    use lambda_http::RequestExt;
+    match req.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => {
+            ctx.authorizer.as_ref()?.jwt.as_ref().map(|jwt| &jwt.claims)
+        }
+        _ => None,
+    }
+}
+
 /// As [`caller`], and the caller must be an admin (403 otherwise).
 pub async fn admin(auth: &Authenticator, req: &lambda_http::Request) -> Result<Caller, ApiError> {
-    let caller = auth.authenticate(req.headers()).await?;
+    let caller = auth.caller(req.headers(), authorizer_claims(req)).await?;
     crate::telemetry::note_caller(caller.user());
     if caller.is_admin() {
         Ok(caller)

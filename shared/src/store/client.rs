@@ -93,6 +93,47 @@ impl DynamoStore {
         }
     }
 
+    /// A client for any DynamoDB endpoint at `endpoint`: DynamoDB Local, or a real table with
+    /// the credentials and region of the standard AWS settings (environment, profile, SSO).
+    /// Without a region configured it is `us-east-1`; a loopback endpoint with no credentials in
+    /// the environment (`AWS_ACCESS_KEY_ID` or `AWS_PROFILE`) gets throwaway static ones, as
+    /// DynamoDB Local accepts any.
+    pub async fn at(endpoint: &str, table: &str) -> Self {
+        use aws_config::meta::region::ProvideRegion;
+        use aws_sdk_dynamodb::config::{Credentials, Region};
+        let loopback = ["://127.0.0.1", "://localhost", "://[::1]"]
+            .iter()
+            .any(|host| endpoint.contains(host));
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .endpoint_url(endpoint);
+        let region = aws_config::default_provider::region::default_provider()
+            .region()
+            .await;
+        if region.is_none() {
+            loader = loader.region(Region::new("us-east-1"));
+        }
+        let sdk = loader.load().await;
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        let configured = ["AWS_ACCESS_KEY_ID", "AWS_PROFILE"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some());
+        if loopback && !configured {
+            config = config.credentials_provider(Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "stateless-shop-local",
+            ));
+        }
+        Self {
+            client: Client::from_conf(config.build()),
+            table: table.to_owned(),
+            hot: Default::default(),
+        }
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }
