@@ -107,8 +107,7 @@ impl Cancel {
     /// marker's with the order's status as it was) means; learns what it can for the next round.
     pub fn decide(&mut self, answered: &[(CancelAction, Answer<OrderStatus>)]) -> CancelNext {
         for (action, answer) in answered {
-            if let (CancelAction::MarkCancelled { .. }, Answer::Failed(status)) = (action, answer)
-            {
+            if let (CancelAction::MarkCancelled { .. }, Answer::Failed(status)) = (action, answer) {
                 if *status != Some(OrderStatus::Placed) {
                     return CancelNext::NotPlaced;
                 }
