@@ -97,7 +97,7 @@ pub fn run<A: Access, H: Handler<A> + Sync>(
         .build()
         .unwrap_or_else(|err| telemetry::exit_at_startup(function, &err));
     runtime.block_on(async {
-        telemetry::init();
+        telemetry::init_for(function);
         // The DynamoDB client and the issuer's key set load concurrently, both before the first
         // request. The app and keys live as long as the process (Lambda never ends it cleanly),
         // so they are leaked once rather than reference-counted on every request.

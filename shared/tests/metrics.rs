@@ -24,6 +24,7 @@ fn one_document_per_request_and_one_more_on_a_cold_start() {
         latency_ms: 1.5,
         cold_start: true,
         caller: None,
+        trace_id: Some("1-67a2f0c1-0123456789abcdef01234567".into()),
     };
     let docs = documents(&r);
     assert_eq!(docs.len(), 2, "{docs:?}");
@@ -43,6 +44,9 @@ fn one_document_per_request_and_one_more_on_a_cold_start() {
     assert_eq!(requests["Latency"], serde_json::json!([1.5]));
     assert_eq!(requests["RequestId"], "req-1");
     assert_eq!(requests["Route"], "GET /products/{id}");
+    // Named as on the log lines, so a query for a trace or a function finds the documents too.
+    assert_eq!(requests["trace_id"], "1-67a2f0c1-0123456789abcdef01234567");
+    assert_eq!(requests["service"], "get-product");
     let units: Vec<(&str, &str)> = meta["Metrics"]
         .as_array()
         .expect("metrics")
@@ -70,9 +74,12 @@ fn one_document_per_request_and_one_more_on_a_cold_start() {
     r.cold_start = false;
     r.status = 503;
     r.latency_ms = 7.25;
+    r.trace_id = None;
     let docs = documents(&r);
     assert_eq!(docs.len(), 1, "{docs:?}");
     assert_eq!(docs[0]["StatusClass"], "5xx");
     assert_eq!(docs[0]["Requests"], 1);
     assert_eq!(docs[0]["Latency"], serde_json::json!([7.25]));
+    assert!(docs[0].get("trace_id").is_none(), "{docs:?}");
+    assert_eq!(docs[0]["service"], "get-product");
 }
