@@ -193,7 +193,7 @@ async fn hostile_tokens_are_refused() {
             "HS256 signed with the RSA public key PEM",
             sign(
                 Algorithm::HS256,
-                &EncodingKey::from_secret(rsa_public_pem.as_bytes()),
+                &EncodingKey::from_secret(rsa_public_pem.as_bytes()).expect("a non-empty secret"),
                 json!({"alg": "HS256", "kid": "rsa-a"}),
                 claims(),
             ),
@@ -203,7 +203,8 @@ async fn hostile_tokens_are_refused() {
             "HS256 signed with the JWK modulus",
             sign(
                 Algorithm::HS256,
-                &EncodingKey::from_secret(rsa_jwk["n"].as_str().unwrap_or("").as_bytes()),
+                &EncodingKey::from_secret(rsa_jwk["n"].as_str().unwrap_or("").as_bytes())
+                    .expect("a non-empty secret"),
                 json!({"alg": "HS256", "kid": "rsa-a"}),
                 claims(),
             ),
@@ -696,7 +697,7 @@ async fn hs256_is_considered_only_with_a_secret() {
     let secret = "0123456789abcdef0123456789abcdef";
     let token = sign(
         Algorithm::HS256,
-        &EncodingKey::from_secret(secret.as_bytes()),
+        &EncodingKey::from_secret(secret.as_bytes()).expect("a non-empty secret"),
         json!({"alg": "HS256"}),
         claims(),
     );
@@ -715,7 +716,7 @@ async fn hs256_is_considered_only_with_a_secret() {
     );
     let confused = sign(
         Algorithm::HS256,
-        &EncodingKey::from_secret(fixture("rsa-a.pub.pem").as_bytes()),
+        &EncodingKey::from_secret(fixture("rsa-a.pub.pem").as_bytes()).expect("a non-empty secret"),
         json!({"alg": "HS256"}),
         claims(),
     );

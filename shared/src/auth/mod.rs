@@ -143,7 +143,16 @@ impl Authenticator {
             })?,
             KeySource::None => KeyCache::pinned(keys::KeySet::new()),
         };
-        let hs256 = config.hs256_secret.as_deref().map(DecodingKey::from_secret);
+        // Never empty: `JWT_HS256_SECRET` is at least `MIN_HS256_SECRET_BYTES`, checked at start-up.
+        let hs256 = config
+            .hs256_secret
+            .as_deref()
+            .map(DecodingKey::from_secret)
+            .transpose()
+            .map_err(|e| ConfigError::Invalid {
+                var: vars::JWT_HS256_SECRET,
+                why: e.to_string(),
+            })?;
         Ok(Arc::new(Self {
             config,
             keys,
