@@ -2,7 +2,7 @@
 //! storage floors, side by side, over alternating rounds; writes `BENCHMARKS.md`,
 //! `bench/results.json` and `bench/chart.svg`. See `bench/src/lib.rs` for the layout.
 
-use bench::package::{check, environment, sizes, tls_environment};
+use bench::package::{Delays, check, environment, sizes, tls_environment};
 use bench::report::{
     self, Contestant, Kind, Meta, RUNTIME_FLOOR, Results, Round, STORAGE_FLOOR, Transport,
 };
@@ -32,13 +32,22 @@ struct Args {
     #[arg(long)]
     no_build: bool,
     /// Extra environment for every contestant, `NAME=VALUE` (repeatable): to try a setting's
-    /// effect side by side with a run without it.
+    /// effect side by side with a run without it. `AUTH_MODE=authorizer` also puts the claims
+    /// API Gateway's JWT authorizer passes into every protected event.
     #[arg(long = "env", value_parser = parse_env)]
     extra_env: Vec<(String, String)>,
     /// How the contestants reach DynamoDB and the key set: `tls` (as deployed), `plain` (HTTP on
     /// loopback, a floor), or `both`, side by side in the same rounds.
     #[arg(long, value_enum, default_value_t = Transports::Tls)]
     transport: Transports,
+    /// One-way latency, in milliseconds, added in front of DynamoDB over TLS (each direction):
+    /// loopback has none, AWS has some (e.g. 0.5 within a region).
+    #[arg(long, default_value_t = 0.0)]
+    delay_dynamodb_ms: f64,
+    /// One-way latency, in milliseconds, added in front of the issuer's key set over TLS (each
+    /// direction; e.g. 10 for an issuer across the network).
+    #[arg(long, default_value_t = 0.0)]
+    delay_issuer_ms: f64,
     /// Fresh processes of `floor-random` per round (the first draw of randomness).
     #[arg(long, default_value_t = 5)]
     random_probes: usize,
@@ -116,9 +125,23 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let engine = devkit::Engine::memory().await?;
     let app = devkit::app_for(&engine, TABLE, &[]).await?;
     let issuer = devkit::tokens::DevIssuer::generate()?;
-    let world = World::seed(app, issuer).await;
+    let mut world = World::seed(app, issuer).await;
+    // Behind API Gateway's JWT authorizer the protected functions read its claims from the event
+    // instead of verifying the token: every protected event then carries them.
+    if args
+        .extra_env
+        .iter()
+        .any(|(k, v)| k == "AUTH_MODE" && v == "authorizer")
+    {
+        world.behind_authorizer();
+    }
     let jwks = harness::jwks::serve(world.jwks().to_string()).await?;
     let tls = harness::tls::TestCa::generate(&release.join("../harness-tls"))?;
+    let delay = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+    let delays = Delays {
+        dynamodb: delay(args.delay_dynamodb_ms),
+        issuer: delay(args.delay_issuer_ms),
+    };
     let mut envs = std::collections::HashMap::new();
     for transport in args.transport.list() {
         let env = match transport {
@@ -128,7 +151,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 None,
                 &args.extra_env,
             ),
-            Transport::Tls => tls_environment(&tls, engine.addr(), jwks, &args.extra_env).await?,
+            Transport::Tls => {
+                tls_environment(&tls, engine.addr(), jwks, delays, &args.extra_env).await?
+            }
         };
         envs.insert(transport, env);
     }
@@ -423,6 +448,12 @@ fn meta(args: &Args) -> Meta {
     }
     for (k, v) in &args.extra_env {
         flags.push(format!("--env {k}={v}"));
+    }
+    if args.delay_dynamodb_ms > 0.0 {
+        flags.push(format!("--delay-dynamodb-ms {}", args.delay_dynamodb_ms));
+    }
+    if args.delay_issuer_ms > 0.0 {
+        flags.push(format!("--delay-issuer-ms {}", args.delay_issuer_ms));
     }
     match args.transport {
         Transports::Tls => {}

@@ -46,16 +46,25 @@ pub fn environment(
     )
 }
 
+/// One-way network latency in front of each service the functions call (zero: loopback's).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Delays {
+    pub dynamodb: std::time::Duration,
+    pub issuer: std::time::Duration,
+}
+
 /// [`environment`] over TLS, as on AWS: TLS terminators with the run's CA in front of the engine
-/// at `engine` and the key set at `jwks`, trusted through the CA's one PEM file.
+/// at `engine` and the key set at `jwks`, trusted through the CA's one PEM file, each with its
+/// one-way latency of `delays`.
 pub async fn tls_environment(
     tls: &harness::tls::TestCa,
     engine: std::net::SocketAddr,
     jwks: std::net::SocketAddr,
+    delays: Delays,
     extra: &[(String, String)],
 ) -> std::io::Result<Arc<Vec<(String, String)>>> {
-    let dynamodb = tls.terminate(engine).await?;
-    let issuer = tls.terminate(jwks).await?;
+    let dynamodb = tls.terminate_delayed(engine, delays.dynamodb).await?;
+    let issuer = tls.terminate_delayed(jwks, delays.issuer).await?;
     Ok(environment(
         &format!("https://{dynamodb}"),
         &format!("https://{issuer}/.well-known/jwks.json"),

@@ -127,6 +127,9 @@ pub struct World {
     issuer: DevIssuer,
     user_bearer: String,
     admin_bearer: String,
+    /// The user's and the admin's claims as API Gateway's JWT authorizer passes them, when the
+    /// functions run behind one (`AUTH_MODE=authorizer`); `None`: they verify the tokens.
+    authorizer: Option<(Value, Value)>,
     /// An order of the user, for `GET /orders/{id}`.
     order: String,
 }
@@ -163,8 +166,22 @@ impl World {
             issuer,
             user_bearer,
             admin_bearer,
+            authorizer: None,
             order,
         }
+    }
+
+    /// Every protected event from now on carries the claims API Gateway's JWT authorizer would
+    /// pass (`requestContext.authorizer.jwt.claims`), for functions in `AUTH_MODE=authorizer`.
+    pub fn behind_authorizer(&mut self) {
+        let claims = |spec: TokenSpec| {
+            let claims = DevIssuer::claims(&TokenSpec {
+                ttl_secs: 3600,
+                ..spec
+            });
+            serde_json::json!({"jwt": {"claims": devkit::apigw::gateway_claims(&claims), "scopes": null}})
+        };
+        self.authorizer = Some((claims(TokenSpec::user(USER)), claims(TokenSpec::admin(ADMIN))));
     }
 
     /// The key set the functions trust.
@@ -232,12 +249,17 @@ impl World {
             _ => {}
         }
         if let Some(auth) = event["headers"]["authorization"].as_str() {
-            let bearer = if auth.contains("--admin") {
+            let admin = auth.contains("--admin");
+            let bearer = if admin {
                 &self.admin_bearer
             } else {
                 &self.user_bearer
             };
             event["headers"]["authorization"] = Value::String(bearer.clone());
+            if let Some((user, admin_claims)) = &self.authorizer {
+                event["requestContext"]["authorizer"] =
+                    if admin { admin_claims.clone() } else { user.clone() };
+            }
         }
         if let Some(order) = order {
             let text = event.to_string().replace(ORDER_PLACEHOLDER, &order);

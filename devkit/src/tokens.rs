@@ -119,6 +119,17 @@ impl DevIssuer {
 
     /// Signs an access token as Cognito would shape it (`token_use: access`, groups, scope).
     pub fn mint(&self, spec: &TokenSpec) -> String {
+        let claims = Self::claims(spec);
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_der(&self.pkcs8))
+            .unwrap_or_else(|e| unreachable!("a P-256 key signs: {e}"))
+    }
+
+    /// The claims [`DevIssuer::mint`] signs for `spec`, issued now: what API Gateway's JWT
+    /// authorizer passes on once it verified such a token.
+    pub fn claims(spec: &TokenSpec) -> serde_json::Value {
         let now = jsonwebtoken::get_current_timestamp();
         let mut claims = json!({
             "iss": DEV_ISSUER,
@@ -133,11 +144,7 @@ impl DevIssuer {
             claims["cognito:groups"] = json!(["admin"]);
             claims["scope"] = json!("shop/user shop/admin");
         }
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(self.kid.clone());
-        header.typ = Some("JWT".into());
-        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ec_der(&self.pkcs8))
-            .unwrap_or_else(|e| unreachable!("a P-256 key signs: {e}"))
+        claims
     }
 }
 
