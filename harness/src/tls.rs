@@ -96,7 +96,8 @@ impl TestCa {
     /// request's pay it as over a network (loopback has none). Bytes are delayed, not throttled:
     /// a chunk read at `t` is written at `t + one_way`. Not modelled: the TCP handshake's own round
     /// trip (the kernel completes it before the terminator sees the connection), so a new
-    /// connection costs one round trip less here than across a network.
+    /// connection costs one round trip less here than across a network. Waits are a thread's
+    /// sleep, precise to tens of microseconds on Linux (tokio's timer would round to 1 ms).
     pub async fn terminate_delayed(
         &self,
         upstream: SocketAddr,
@@ -175,7 +176,12 @@ where
         }
     });
     while let Some((due, chunk)) = receive.recv().await {
-        tokio::time::sleep_until(due).await;
+        // tokio's timer ticks in whole milliseconds, which would round 0.5 ms up to 1 or 2: the
+        // wait is a thread's sleep instead (sub-millisecond on Linux), off the async workers.
+        let wait = due.saturating_duration_since(tokio::time::Instant::now());
+        if !wait.is_zero() {
+            let _ = tokio::task::spawn_blocking(move || std::thread::sleep(wait)).await;
+        }
         if to.write_all(&chunk).await.is_err() {
             break;
         }
@@ -265,6 +271,7 @@ mod tests {
         // TLS 1.3: one round trip to the server's Finished; each request: one more.
         assert!(handshake >= 2 * one_way, "{handshake:?}");
         assert!(trip >= 2 * one_way, "{trip:?}");
+        assert!(trip < 3 * one_way, "a round trip pays the latency twice, not more: {trip:?}");
         assert!(
             fast_handshake < one_way && fast_trip < one_way,
             "{fast_handshake:?} {fast_trip:?}"
