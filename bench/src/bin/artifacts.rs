@@ -92,7 +92,14 @@ async fn run(args: Args) -> Result<(), BoxError> {
     let world = World::seed(app, devkit::tokens::DevIssuer::generate()?).await;
     let jwks = harness::jwks::serve(world.jwks().to_string()).await?;
     let tls = harness::tls::TestCa::generate(&root().join("target/harness-tls"))?;
-    let env = tls_environment(&tls, engine.addr(), jwks, bench::package::Delays::default(), &[]).await?;
+    let env = tls_environment(
+        &tls,
+        engine.addr(),
+        jwks,
+        bench::package::Delays::default(),
+        &[],
+    )
+    .await?;
 
     let mut failures = Vec::new();
     let mut recorded = Vec::new();
