@@ -181,7 +181,10 @@ impl World {
             });
             serde_json::json!({"jwt": {"claims": devkit::apigw::gateway_claims(&claims), "scopes": null}})
         };
-        self.authorizer = Some((claims(TokenSpec::user(USER)), claims(TokenSpec::admin(ADMIN))));
+        self.authorizer = Some((
+            claims(TokenSpec::user(USER)),
+            claims(TokenSpec::admin(ADMIN)),
+        ));
     }
 
     /// The key set the functions trust.
@@ -257,8 +260,11 @@ impl World {
             };
             event["headers"]["authorization"] = Value::String(bearer.clone());
             if let Some((user, admin_claims)) = &self.authorizer {
-                event["requestContext"]["authorizer"] =
-                    if admin { admin_claims.clone() } else { user.clone() };
+                event["requestContext"]["authorizer"] = if admin {
+                    admin_claims.clone()
+                } else {
+                    user.clone()
+                };
             }
         }
         if let Some(order) = order {

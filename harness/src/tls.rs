@@ -271,7 +271,10 @@ mod tests {
         // TLS 1.3: one round trip to the server's Finished; each request: one more.
         assert!(handshake >= 2 * one_way, "{handshake:?}");
         assert!(trip >= 2 * one_way, "{trip:?}");
-        assert!(trip < 3 * one_way, "a round trip pays the latency twice, not more: {trip:?}");
+        assert!(
+            trip < 3 * one_way,
+            "a round trip pays the latency twice, not more: {trip:?}"
+        );
         assert!(
             fast_handshake < one_way && fast_trip < one_way,
             "{fast_handshake:?} {fast_trip:?}"

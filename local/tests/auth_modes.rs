@@ -24,7 +24,11 @@ fn a_function_is_public_exactly_when_its_main_runs_without_a_token() {
         let main = read(&format!("functions/{}/src/main.rs", function.binary()));
         let public = main.contains(", Public,");
         let bearer = main.contains(", Bearer,");
-        assert!(public != bearer, "{}: runs with Public or Bearer", function.binary());
+        assert!(
+            public != bearer,
+            "{}: runs with Public or Bearer",
+            function.binary()
+        );
         assert_eq!(
             public,
             function.public(),
@@ -58,7 +62,11 @@ fn behind_the_authorizer_every_protected_route_and_only_those_carry_it() {
                 security[1][0]["JwtAuthorizer"].as_vec().is_some(),
                 "the authorizer when AuthMode=authorizer"
             );
-            assert_eq!(security[2].as_vec().map(Vec::len), Some(0), "none otherwise");
+            assert_eq!(
+                security[2].as_vec().map(Vec::len),
+                Some(0),
+                "none otherwise"
+            );
             guarded.insert((
                 method.as_str().expect("a method").to_uppercase(),
                 path.as_str().expect("a path").to_owned(),

@@ -50,7 +50,10 @@ async fn a_missing_table_is_created_only_when_asked_and_then_served() {
         .json()
         .await
         .expect("JSON");
-    assert!(page["items"].as_array().is_some_and(|i| !i.is_empty()), "{page}");
+    assert!(
+        page["items"].as_array().is_some_and(|i| !i.is_empty()),
+        "{page}"
+    );
     api.stop().await;
     // The table is there now: a start without --create-table finds it.
     let again = local::start(options(&url, false))
