@@ -5,16 +5,14 @@
 use super::checkout::stock_update;
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::{Expr, WithPlaceholders, build, n, s};
+use super::expr::{Expr, OnFailure, n, s};
 use super::keys;
 use super::ops::CancelOutcome;
 use super::orders::open_orders_change;
 use super::txn::{Sent, answered};
 use crate::domain::cancel::{Cancel, CancelAction, CancelNext};
 use crate::domain::{Order, OrderStatus, Timestamp, UserId};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use serde::Deserialize;
 
 /// The status of the order a failed marker condition returned.
@@ -129,15 +127,11 @@ fn mark_cancelled(
         "{status} = {} AND {marker}",
         e.value("placed", s(OrderStatus::Placed.as_str()))
     );
-    let bound = e.done(&[&update, &condition])?;
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(keys::order(user, &order.id).item()?))
-        .update_expression(update)
-        .condition_expression(condition)
-        .placeholders(bound)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-    Ok(TransactWriteItem::builder()
-        .update(build(update.build())?)
-        .build())
+    e.transact_update(
+        table,
+        &keys::order(user, &order.id),
+        update,
+        condition,
+        OnFailure::ReturnItem,
+    )
 }

@@ -4,7 +4,7 @@
 
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::{Expr, WithPlaceholders, build, n, s};
+use super::expr::{Expr, OnFailure, WithPlaceholders, build, n, s};
 use super::keys::{self, to_item, user_pk};
 use super::ops::{CheckoutCommit, CommitOutcome};
 use super::orders::{IDEMPOTENCY_TTL_SECS, OrderItem, RecordItem, epoch_secs, open_orders_change};
@@ -13,9 +13,7 @@ use super::txn::{Sent, Throttled, answered};
 use crate::domain::checkout::Held;
 use crate::domain::commit::{Action, DRAW_ROUNDS, Draws, HeldStock, Next};
 use crate::domain::{EntityTag, Money, Order, Timestamp};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -40,17 +38,7 @@ pub(super) fn stock_update(
         updated = e.name("updated_at"),
         now = e.value("now", s(Timestamp::now())),
     );
-    let bound = e.done(&[&update, &condition])?;
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(holder.item()?))
-        .update_expression(update)
-        .condition_expression(condition)
-        .placeholders(bound)
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-    Ok(TransactWriteItem::builder()
-        .update(build(update.build())?)
-        .build())
+    e.transact_update(table, &holder, update, condition, OnFailure::ReturnItem)
 }
 
 /// The price, stock and split of the item a failed stock update was conditioned on, as DynamoDB
@@ -316,14 +304,11 @@ fn empty_cart(
         now = e.value("now", s(Timestamp::now())),
     );
     let condition = format!("{v} = {}", e.value("version", n(version)));
-    let bound = e.done(&[&update, &condition])?;
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(keys::cart(commit.user).item()?))
-        .update_expression(update)
-        .condition_expression(condition)
-        .placeholders(bound);
-    Ok(TransactWriteItem::builder()
-        .update(build(update.build())?)
-        .build())
+    e.transact_update(
+        table,
+        &keys::cart(commit.user),
+        update,
+        condition,
+        OnFailure::Nothing,
+    )
 }

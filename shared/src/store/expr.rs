@@ -96,6 +96,48 @@ impl Expr {
     }
 }
 
+/// What a transaction's update returns when its condition fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnFailure {
+    /// Nothing: the caller needs only to know which action failed.
+    Nothing,
+    /// The item as it was, for the caller to read (a product's price and stock, an order's
+    /// status).
+    ReturnItem,
+}
+
+impl Expr {
+    /// `update` of the item at `key` under `condition` (both built on this `Expr`), as one
+    /// action of a transaction.
+    pub(super) fn transact_update(
+        self,
+        table: &str,
+        key: &super::keys::Key,
+        update: String,
+        condition: String,
+        on_failure: OnFailure,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        use aws_sdk_dynamodb::types::{
+            ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+        };
+        let bound = self.done(&[&update, &condition])?;
+        let mut builder = Update::builder()
+            .table_name(table)
+            .set_key(Some(key.item()?))
+            .update_expression(update)
+            .condition_expression(condition)
+            .placeholders(bound);
+        if on_failure == OnFailure::ReturnItem {
+            builder = builder.return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        }
+        Ok(TransactWriteItem::builder()
+            .update(build(builder.build())?)
+            .build())
+    }
+}
+
 /// `raw` as the tail of a placeholder: letters, digits and `_`.
 fn token(raw: &str) -> String {
     raw.chars()

@@ -4,12 +4,12 @@
 
 use super::client::DynamoStore;
 use super::error::StoreError;
-use super::expr::{Expr, WithPlaceholders, build, n, s};
+use super::expr::{Expr, OnFailure, WithPlaceholders, n, s};
 use super::keys::{self, Item, ORDER_SK_PREFIX, user_pk};
 use super::ops::OrderPage;
 use super::page::{page_fetch, page_of};
 use crate::domain::{Cart, IdempotencyKey, IdempotencyRecord, Order, OrderId, UserId};
-use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::{Deserialize, Serialize};
 
 /// Idempotency records expire (DynamoDB TTL) this long after the order they answer.
@@ -91,16 +91,13 @@ pub(super) fn open_orders_change(
         entity = e.name("entity"),
         kind = e.value("entity", s("open-orders")),
     );
-    let bound = e.done(&[&update, &condition])?;
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(keys::open_orders(user).item()?))
-        .update_expression(update)
-        .condition_expression(condition)
-        .placeholders(bound);
-    Ok(TransactWriteItem::builder()
-        .update(build(update.build())?)
-        .build())
+    e.transact_update(
+        table,
+        &keys::open_orders(user),
+        update,
+        condition,
+        OnFailure::Nothing,
+    )
 }
 
 impl DynamoStore {

@@ -10,12 +10,12 @@ use super::{
 use crate::domain::{EntityTag, Precondition, Product, ProductId, Timestamp, Versioned, stock};
 use crate::store::client::DynamoStore;
 use crate::store::error::{Class, StoreError, classify_cancellation};
-use crate::store::expr::{Expr, WithPlaceholders, build, n, s};
+use crate::store::expr::{Expr, OnFailure, WithPlaceholders, build, n, s};
 use crate::store::keys::{self, to_item};
 use crate::store::ops::PutOutcome;
 use crate::store::retry::Patience;
 use crate::store::txn::{Sent, Throttled, code};
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 /// What one attempt of a split put writes: the new split, its tags, and what it checks.
 struct SplitWrite {
@@ -131,16 +131,13 @@ impl SplitWrite {
             }
             None => format!("attribute_not_exists({})", e.name("PK")),
         };
-        let bound = e.done(&[&update, &condition])?;
-        let update = Update::builder()
-            .table_name(table)
-            .set_key(Some(keys::product(call.id).item()?))
-            .update_expression(update)
-            .condition_expression(condition)
-            .placeholders(bound);
-        Ok(TransactWriteItem::builder()
-            .update(build(update.build())?)
-            .build())
+        e.transact_update(
+            table,
+            &keys::product(call.id),
+            update,
+            condition,
+            OnFailure::Nothing,
+        )
     }
 
     /// The product as this write left it, when that is known without a read (a tagged put).
@@ -244,16 +241,13 @@ fn restock_item(
         }
     }
     let condition = format!("{layout_name} = {}", e.value("read", s(layout)));
-    let bound = e.done(&[&update, &condition])?;
-    let update = Update::builder()
-        .table_name(table)
-        .set_key(Some(keys::stock_holder(call.id, bucket).item()?))
-        .update_expression(update)
-        .condition_expression(condition)
-        .placeholders(bound);
-    Ok(TransactWriteItem::builder()
-        .update(build(update.build())?)
-        .build())
+    e.transact_update(
+        table,
+        &keys::stock_holder(call.id, bucket),
+        update,
+        condition,
+        OnFailure::Nothing,
+    )
 }
 
 impl DynamoStore {
