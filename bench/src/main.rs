@@ -48,6 +48,10 @@ struct Args {
     /// direction; e.g. 10 for an issuer across the network).
     #[arg(long, default_value_t = 0.0)]
     delay_issuer_ms: f64,
+    /// Pin the issuer's key set (`JWKS_JSON`, the template's `JwksJson`) instead of serving it by
+    /// URL: the protected functions then fetch nothing at init.
+    #[arg(long)]
+    pinned_keys: bool,
     /// Fresh processes of `floor-random` per round (the first draw of randomness).
     #[arg(long, default_value_t = 5)]
     random_probes: usize,
@@ -136,6 +140,11 @@ async fn run(args: Args) -> Result<(), BoxError> {
         world.behind_authorizer();
     }
     let jwks = harness::jwks::serve(world.jwks().to_string()).await?;
+    let mut args = args;
+    if args.pinned_keys {
+        args.extra_env
+            .push(("JWKS_JSON".to_owned(), world.jwks().to_string()));
+    }
     let tls = harness::tls::TestCa::generate(&release.join("../harness-tls"))?;
     let delay = |ms: f64| Duration::from_secs_f64(ms.max(0.0) / 1000.0);
     let delays = Delays {
@@ -446,8 +455,11 @@ fn meta(args: &Args) -> Meta {
     if args.no_build {
         flags.push("--no-build".to_owned());
     }
-    for (k, v) in &args.extra_env {
+    for (k, v) in args.extra_env.iter().filter(|(k, _)| k != "JWKS_JSON") {
         flags.push(format!("--env {k}={v}"));
+    }
+    if args.pinned_keys {
+        flags.push("--pinned-keys".to_owned());
     }
     if args.delay_dynamodb_ms > 0.0 {
         flags.push(format!("--delay-dynamodb-ms {}", args.delay_dynamodb_ms));

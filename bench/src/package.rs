@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The settings every process gets: the engine, the table, throwaway credentials, and the
-/// issuer's key set by URL, as deployed (so init includes fetching it); over TLS, the one PEM file
-/// of the run's CA for both.
+/// issuer's key set by URL, as deployed (so init includes fetching it), unless `extra` pins it
+/// (`JWKS_JSON`: then no URL, as the template does); over TLS, the one PEM file of the run's CA
+/// for both.
 pub fn environment(
     endpoint: &str,
     jwks_url: &str,
@@ -41,6 +42,7 @@ pub fn environment(
                 .flat_map(|b| [("AWS_CA_BUNDLE", b.clone()), ("JWKS_CA_BUNDLE", b)]),
         )
         .map(|(k, v)| (k.to_owned(), v))
+        .filter(|(k, _)| k != "JWKS_URL" || !extra.iter().any(|(e, _)| e == "JWKS_JSON"))
         .chain(extra.iter().cloned())
         .collect(),
     )

@@ -95,3 +95,23 @@ fn behind_the_authorizer_every_protected_route_and_only_those_carry_it() {
         "the functions verify unless told otherwise"
     );
 }
+
+/// A pinned key set (`JwksJson`) replaces the key set URL in the functions' settings: the
+/// functions refuse to start with both (`shared::auth`), and with the pinned one they fetch
+/// nothing at cold start.
+#[test]
+fn a_pinned_key_set_replaces_the_url() {
+    let template = YamlLoader::load_from_str(&read("template.yaml"))
+        .expect("template.yaml is YAML")
+        .remove(0);
+    let env = &template["Globals"]["Function"]["Environment"]["Variables"];
+    // `!If [HasJwksJson, !Ref AWS::NoValue, …]`, read as its arguments.
+    let url = env["JWKS_URL"].as_vec().expect("JWKS_URL is conditional");
+    assert_eq!(url[0].as_str(), Some("HasJwksJson"));
+    assert_eq!(url[1].as_str(), Some("AWS::NoValue"));
+    let json = env["JWKS_JSON"].as_vec().expect("JWKS_JSON is conditional");
+    assert_eq!(json[0].as_str(), Some("HasJwksJson"));
+    assert_eq!(json[1].as_str(), Some("JwksJson"));
+    assert_eq!(json[2].as_str(), Some("AWS::NoValue"));
+    assert!(template["Parameters"]["JwksJson"].as_hash().is_some());
+}
