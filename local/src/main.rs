@@ -131,8 +131,16 @@ fn token(
 }
 
 async fn serve(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // The issuer's settings as the verifying side needs them, whichever mode the functions run
+    // in: the emulated authorizer verifies with them too, so a key source is required either way.
     let external_issuer = match std::env::var(shared::auth::vars::JWT_ISSUER) {
-        Ok(_) => Some(shared::auth::AuthConfig::from_env()?),
+        Ok(_) => Some(shared::auth::AuthConfig::from_lookup(|name| {
+            if name == shared::auth::vars::AUTH_MODE {
+                None
+            } else {
+                std::env::var(name).ok()
+            }
+        })?),
         Err(_) => None,
     };
     let options = Options {

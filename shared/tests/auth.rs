@@ -1193,6 +1193,11 @@ async fn behind_the_authorizer_the_same_claim_rules_apply_to_the_gateways_claims
             "{claims:?}"
         );
     }
+    // An expiry beyond any real one: no overflow, and accepted, as a verified token is.
+    assert!(
+        auth.authorized(Some(&base(&[("exp", u64::MAX.to_string())])))
+            .is_ok()
+    );
     // No claims: the route was reached without the gateway's authorizer.
     assert_eq!(auth.authorized(None), Err(AuthError::Missing));
     assert_eq!(

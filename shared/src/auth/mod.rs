@@ -182,7 +182,7 @@ impl Authenticator {
             .ok_or(AuthError::Missing)?;
         let now = jsonwebtoken::get_current_timestamp();
         match claims.get("exp").map(Value::as_u64) {
-            Some(Some(exp)) if exp + LEEWAY_SECS >= now => {}
+            Some(Some(exp)) if exp.saturating_add(LEEWAY_SECS) >= now => {}
             Some(Some(_)) => return Err(AuthError::Invalid(Rejection::Expired)),
             _ => return Err(AuthError::Invalid(Rejection::Claims)),
         }
