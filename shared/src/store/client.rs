@@ -11,7 +11,8 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The DynamoDB-backed implementation of every store trait.
+/// The store: one method per operation, on one SDK client and table (no traits: `store`'s
+/// module doc says why).
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     pub(super) client: Client,
