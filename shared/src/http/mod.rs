@@ -48,8 +48,7 @@ fn authorizer_claims(
 
 /// As [`caller`], and the caller must be an admin (403 otherwise).
 pub async fn admin(auth: &Authenticator, req: &lambda_http::Request) -> Result<Caller, ApiError> {
-    let caller = auth.caller(req.headers(), authorizer_claims(req)).await?;
-    crate::telemetry::note_caller(caller.user());
+    let caller = caller(auth, req).await?;
     if caller.is_admin() {
         Ok(caller)
     } else {
