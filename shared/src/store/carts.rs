@@ -114,15 +114,14 @@ impl DynamoStore {
             "attribute_exists({lines}) AND (attribute_exists({line}) OR size({lines}) < {cap})",
             cap = e.value("cap", n(MAX_CART_LINES)),
         );
-        let bound = e.done(&[&update, &condition])?;
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::cart(user).item()?))
-            .update_expression(update)
-            .condition_expression(condition)
-            .placeholders(bound)
+        let update = e
+            .update_item(
+                &self.client,
+                &self.table,
+                &keys::cart(user),
+                update,
+                condition,
+            )?
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let current = match retry::write(|| update.clone().send()).await? {
@@ -205,15 +204,13 @@ impl DynamoStore {
             now = e.value("now", s(Timestamp::now())),
         );
         let condition = format!("attribute_exists({line})");
-        let bound = e.done(&[&update, &condition])?;
-        let remove = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::cart(user).item()?))
-            .update_expression(update)
-            .condition_expression(condition)
-            .placeholders(bound);
+        let remove = e.update_item(
+            &self.client,
+            &self.table,
+            &keys::cart(user),
+            update,
+            condition,
+        )?;
         let removed = retry::write(|| remove.clone().send()).await?;
         match removed {
             Ok(_) => Ok(()),

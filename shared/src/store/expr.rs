@@ -138,6 +138,31 @@ impl Expr {
     }
 }
 
+impl Expr {
+    /// `update` of the item at `key` under `condition` (both built on this `Expr`), as one
+    /// `UpdateItem` of `client` on `table`, ready for the caller's return settings and send.
+    pub(super) fn update_item(
+        self,
+        client: &aws_sdk_dynamodb::Client,
+        table: &str,
+        key: &super::keys::Key,
+        update: String,
+        condition: String,
+    ) -> Result<
+        aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        StoreError,
+    > {
+        let bound = self.done(&[&update, &condition])?;
+        Ok(client
+            .update_item()
+            .table_name(table)
+            .set_key(Some(key.item()?))
+            .update_expression(update)
+            .condition_expression(condition)
+            .placeholders(bound))
+    }
+}
+
 /// `raw` as the tail of a placeholder: letters, digits and `_`.
 fn token(raw: &str) -> String {
     raw.chars()

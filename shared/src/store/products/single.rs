@@ -82,15 +82,14 @@ impl DynamoStore {
         if let Some(precondition) = condition_for(&mut e, precondition, false) {
             condition = format!("{} AND {condition}", group(&precondition));
         }
-        let bound = e.done(&[&update, &condition])?;
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(keys::product(call.id).item()?))
-            .update_expression(update)
-            .condition_expression(condition)
-            .placeholders(bound)
+        let update = e
+            .update_item(
+                &self.client,
+                &self.table,
+                &keys::product(call.id),
+                update,
+                condition,
+            )?
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let out = retry::write(|| update.clone().send()).await?;
