@@ -125,6 +125,15 @@ impl DynamoStore {
             );
         }
         create.send().await.map_err(StoreError::from_sdk)?;
+        // DynamoDB creates a table asynchronously (CREATING, then ACTIVE; an emulator at once):
+        // its TTL setting and the first writes must wait for it.
+        use aws_sdk_dynamodb::client::Waiters;
+        self.client
+            .wait_until_table_exists()
+            .table_name(&self.table)
+            .wait(std::time::Duration::from_secs(300))
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         self.client
             .update_time_to_live()
             .table_name(&self.table)
