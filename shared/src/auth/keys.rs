@@ -117,6 +117,13 @@ impl Fetcher {
         // platform store costs milliseconds of every cold start; see the bench). A self-hosted
         // issuer under a private CA names that CA's PEM file instead (`JWKS_CA_BUNDLE`), and then
         // only those authorities are trusted.
+        // TCP_NODELAY: without it the request waits behind the handshake's last flight until the
+        // issuer acknowledges it, which a delayed ACK holds until the issuer's next data: a whole
+        // round trip more per fetch (measured with the bench's round trips: 6 one-way delays
+        // instead of 4).
+        let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
         let https = match bundle {
             None => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
             Some(pem) => {
@@ -125,7 +132,7 @@ impl Fetcher {
         }
         .https_or_http()
         .enable_http1()
-        .build();
+        .wrap_connector(tcp);
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https);
@@ -243,6 +250,11 @@ impl KeyCache {
         cache.refresh(&mut last).await;
         drop(last);
         Ok(cache)
+    }
+
+    /// Whether it holds no key (a fetch failed, or nothing was fetched yet).
+    pub fn is_empty(&self) -> bool {
+        self.current().is_empty()
     }
 
     /// How many fetches this cache has started (for tests and logs).
