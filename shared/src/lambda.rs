@@ -6,12 +6,16 @@
 //! time, then serves invocations. Every request goes through [`observe`]: one log line and one
 //! metrics document, within the invocation's time budget.
 //!
+//! Init is profiled phase by phase ([`crate::profile`]): `RUST_LOG=info,shared::profile=debug`
+//! logs the phases as one line before the first event is polled.
+//!
 //! One thread: Lambda sends an execution environment one invocation at a time, and the bench
 //! measured a multi-threaded runtime's hand-offs between workers at 200 µs of CPU per request
 //! (get-product: 470 → 270 µs, warm p50 690 → 490 µs, init 3.4 → 2.8 ms). The concurrency that
 //! matters (key set and DynamoDB connection during init) needs no second thread.
 
 use crate::auth::Authenticator;
+use crate::profile::{self, Phase};
 use crate::{App, Config, ConfigError, http, telemetry};
 use lambda_http::{Body, Request, Response};
 use std::convert::Infallible;
@@ -46,7 +50,7 @@ impl Access for Public {
 impl Access for Bearer {
     type Keys = std::sync::Arc<Authenticator>;
     async fn load() -> Result<Self::Keys, ConfigError> {
-        Authenticator::from_env().await
+        crate::profile::time_async(Phase::KeySet, Authenticator::from_env()).await
     }
 }
 
@@ -92,12 +96,15 @@ pub fn run<A: Access, H: Handler<A> + Sync>(
     _access: A,
     handler: H,
 ) -> Result<(), lambda_http::Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|err| telemetry::exit_at_startup(function, &err));
+    profile::start();
+    let runtime = profile::time(Phase::Runtime, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    })
+    .unwrap_or_else(|err| telemetry::exit_at_startup(function, &err));
     runtime.block_on(async {
-        telemetry::init_for(function);
+        profile::time(Phase::Telemetry, || telemetry::init_for(function));
         // The DynamoDB client and the issuer's key set load concurrently, both before the first
         // request. The app and keys live as long as the process (Lambda never ends it cleanly),
         // so they are leaked once rather than reference-counted on every request.
@@ -108,7 +115,17 @@ pub fn run<A: Access, H: Handler<A> + Sync>(
         let keys: &'static A::Keys = Box::leak(Box::new(
             keys.unwrap_or_else(|err| telemetry::exit_at_startup(function, &err)),
         ));
-        telemetry::init_metrics(function, app.config().metrics_namespace());
+        profile::time(Phase::Metrics, || {
+            telemetry::init_metrics(function, app.config().metrics_namespace())
+        });
+        if let Some((spans, total)) = profile::finish() {
+            tracing::debug!(
+                target: "shared::profile",
+                phases = %profile::format(&spans),
+                total_us = total.as_micros() as u64,
+                "init profile"
+            );
+        }
         let handler = &handler;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
             let call = |req| handler.call(app, keys, req);

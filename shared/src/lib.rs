@@ -8,7 +8,7 @@
 //!    `OrderId`, `Quantity`, `UserId`, `IdempotencyKey`, `EntityTag`, …), `Product`, `Cart`,
 //!    `Order`, `domain::checkout` (pricing, stock, the expected total) and `domain::stock` (a hot
 //!    product's stock split into buckets).
-//!    [`chain`]: the error cause chain on one line (std only).
+//!    [`chain`]: the error cause chain on one line (std only). [`profile`]: init's phases timed.
 //! 2. [`config`]: every setting, read once at start-up. [`cursor`]: opaque, tamper-evident
 //!    paging cursors. [`store`]: the single-table DynamoDB design, one method per operation,
 //!    `DynamoStore` (SDK types never leave it). [`auth`]: bearer-token verification. [`telemetry`]:
@@ -19,9 +19,11 @@
 //! [`lambda::run`] builds an [`App`] once (config and client, outside the handler) and hands
 //! `&App` to the function's handler for every invocation.
 
-// Layer 1: no imports from this crate (the domain's rules, the error-chain helper).
+// Layer 1: no imports from this crate (the domain's rules, the error-chain helper, the init
+// profile).
 pub mod chain;
 pub mod domain;
+pub mod profile;
 // Layer 2: each imports only layer 1 (and `config`, read first).
 pub mod auth;
 pub mod config;
@@ -58,7 +60,7 @@ impl App {
     /// Reads the configuration, builds the DynamoDB client from the standard AWS environment and
     /// opens its connection.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        let config = profile::time(profile::Phase::Config, Config::from_env)?;
         let store = DynamoStore::from_env(config.table_name()).await?;
         if config.open_connection_at_init() {
             store.open_connection().await;

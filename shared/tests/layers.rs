@@ -10,10 +10,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // Layer 1: nothing from this crate.
     ("chain", &[]),
     ("domain", &[]),
+    ("profile", &[]),
     // Layer 2.
     ("cursor", &[]),
     ("config", &["cursor", "domain"]),
-    ("store", &["domain", "chain", "config"]),
+    ("store", &["domain", "chain", "config", "profile"]),
     ("auth", &["domain", "config"]),
     ("telemetry", &["domain", "chain"]),
     // Layer 3.
@@ -33,6 +34,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "lambda",
         &[
             "root",
+            "profile",
             "http",
             "domain",
             "config",
