@@ -1,6 +1,7 @@
 //! The DynamoDB client: built once per process from the standard AWS settings, with its TLS
 //! trust, timeouts and the warm-up call of init.
 
+use super::https::{Https, TlsContext};
 use aws_sdk_dynamodb::Client;
 use std::time::Duration;
 
@@ -28,41 +29,47 @@ impl DynamoStore {
     /// otherwise (see [`http_client`]). Call once per process, before the handler loop. Fails
     /// only on an `AWS_CA_BUNDLE` that cannot be read or holds no certificate.
     pub async fn from_env(table: &str) -> Result<Self, crate::ConfigError> {
+        use crate::profile::{Phase, time};
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
-        let bundle = var(CA_BUNDLE)
-            .map(|path| read_ca_bundle(&path))
-            .transpose()?;
-        let http = http_client(endpoint.as_deref(), region.as_deref(), bundle);
+        let http = time(Phase::TlsContext, || {
+            http_client(endpoint.as_deref(), region.as_deref(), var(CA_BUNDLE))
+        })?;
         // On Lambda the credentials and the region are in the environment: the client is built
         // from them directly. The SDK's full loader (profile files, SSO, instance metadata, …)
         // would find the same values after work the bench measured in every cold start; it
         // stays for anywhere else, e.g. a profile on a laptop.
-        if let (Some(region), Some(_)) = (region, var("AWS_ACCESS_KEY_ID")) {
+        if let (Some(region), Some(_)) = (&region, var("AWS_ACCESS_KEY_ID")) {
             use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
-            let mut config = aws_sdk_dynamodb::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new(region))
-                .credentials_provider(
-                    aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-                )
-                .http_client(http)
-                .timeout_config(timeouts());
-            if let Some(endpoint) = endpoint {
-                config = config.endpoint_url(endpoint);
-            }
+            let client = time(Phase::SdkClient, || {
+                let mut config = aws_sdk_dynamodb::Config::builder()
+                    .behavior_version(BehaviorVersion::latest())
+                    .region(Region::new(region.clone()))
+                    .credentials_provider(
+                        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+                    )
+                    .http_client(http)
+                    .timeout_config(timeouts());
+                if let Some(endpoint) = endpoint {
+                    config = config.endpoint_url(endpoint);
+                }
+                Client::from_conf(config.build())
+            });
             return Ok(Self {
-                client: Client::from_conf(config.build()),
+                client,
                 table: table.to_owned(),
                 hot: Default::default(),
             });
         }
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts())
-            .http_client(http)
-            .load()
-            .await;
+        let sdk = crate::profile::time_async(
+            Phase::SdkClient,
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .timeout_config(timeouts())
+                .http_client(http)
+                .load(),
+        )
+        .await;
         Ok(Self {
             client: Client::new(&sdk),
             table: table.to_owned(),
@@ -152,7 +159,8 @@ impl DynamoStore {
             .describe_time_to_live()
             .table_name(&self.table)
             .send();
-        match tokio::time::timeout(Duration::from_secs(1), describe).await {
+        let describe = tokio::time::timeout(Duration::from_secs(1), describe);
+        match crate::profile::time_async(crate::profile::Phase::WarmUpCall, describe).await {
             Ok(Ok(_)) => {}
             Ok(Err(err)) => {
                 tracing::debug!(error = %crate::chain::cause_chain(&err), "warm-up call failed")
@@ -170,55 +178,55 @@ const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem")
 /// replaces every other root: one named file, read once at init, no directory scan.
 pub const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
-/// Reads and checks a PEM bundle at start-up: the SDK parses it only when it opens its first
-/// connection, and panics on a bad one.
-pub fn read_ca_bundle(path: &str) -> Result<Vec<u8>, crate::ConfigError> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
+/// The SDK's HTTP client, trusting only Amazon's roots ([`Https`], TLS on aws-lc), unless
+/// `bundle` (`AWS_CA_BUNDLE`) names a PEM file of the authorities to trust instead (an emulator
+/// behind TLS with its own CA, as the bench and the chaos run use), read and decoded once here.
+/// An `https` endpoint override or a region in the China partition (`cn-*`, whose endpoints are
+/// certified by other authorities) keeps the SDK's client on the platform's store, so a proxy's
+/// or emulator's certificate can be trusted the usual way.
+///
+/// Why: the SDK's default client loads the platform's whole certificate store during init: every
+/// file of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all
+/// come from five roots. Measured with the bench, that load was most of the gap between a
+/// function's init and the hello-world floor's. The bundle is read here, at start-up, so a bad
+/// one stops init with a message naming the variable instead of a panic on the first call.
+fn http_client(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    bundle: Option<String>,
+) -> Result<aws_sdk_dynamodb::config::SharedHttpClient, crate::ConfigError> {
+    use aws_sdk_dynamodb::config::SharedHttpClient;
+    let tls = match bundle {
+        Some(path) => read_ca_bundle(&path)?,
+        None if platform_roots(endpoint, region) => return Ok(platform_client()),
+        None => {
+            TlsContext::load(AMAZON_TRUST_SERVICES).map_err(|why| crate::ConfigError::Invalid {
+                var: CA_BUNDLE,
+                why: format!("Amazon's compiled-in roots: {why}"),
+            })?
+        }
+    };
+    tracing::debug!(authorities = tls.roots(), "DynamoDB's TLS context");
+    Ok(SharedHttpClient::new(Https::new(&tls, CONNECT_TIMEOUT)))
+}
+
+/// Reads `path` (`AWS_CA_BUNDLE`) into a TLS context: one read, one decode. A file that cannot
+/// be read, is not PEM, or holds no usable certificate is a start-up error naming the variable.
+pub fn read_ca_bundle(path: &str) -> Result<TlsContext, crate::ConfigError> {
     let invalid = |why: String| crate::ConfigError::Invalid {
         var: CA_BUNDLE,
         why,
     };
     let pem = std::fs::read(path)
         .map_err(|e| invalid(format!("cannot read {path}: {e}; point it at a PEM file")))?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid(format!("{path} is not valid PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(invalid(format!("{path} holds no PEM certificate")));
-    }
-    Ok(pem)
+    TlsContext::load(&pem).map_err(|why| invalid(format!("{path}: {why}")))
 }
 
-/// The SDK's HTTPS client (rustls on aws-lc, as the SDK's default), trusting only Amazon's roots,
-/// unless `AWS_CA_BUNDLE` names the authorities to trust instead (an emulator behind TLS with its
-/// own CA, as the bench and the chaos run use), or `endpoint` overrides DynamoDB's with an `https`
-/// URL or `region` is in the China partition (`cn-*`, whose endpoints are certified by other
-/// authorities): those keep the platform store.
-///
-/// Why: the default client loads the platform's whole certificate store during init: every file
-/// of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all come
-/// from five roots. Measured with the bench, that load was most of the gap between a function's
-/// init and the hello-world floor's. An `https` endpoint override (an emulator or proxy with its
-/// own certificate) keeps the platform store, so it can be trusted the usual way.
-fn http_client(
-    endpoint: Option<&str>,
-    region: Option<&str>,
-    bundle: Option<Vec<u8>>,
-) -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    let trust = match bundle {
-        Some(pem) => TrustStore::empty().with_pem_certificate(pem),
-        None if platform_roots(endpoint, region) => TrustStore::default(),
-        None => TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES),
-    };
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .unwrap_or_default();
+/// The SDK's own HTTPS client on the platform's certificate store.
+fn platform_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
         .build_https()
 }
 
@@ -254,15 +262,8 @@ mod tests {
     }
 
     #[test]
-    fn the_amazon_roots_are_five_parsable_certificates() {
-        use rustls_pki_types::CertificateDer;
-        use rustls_pki_types::pem::PemObject;
-        let certs: Vec<_> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES)
-            .collect::<Result<_, _>>()
-            .expect("valid PEM");
-        assert_eq!(certs.len(), 5);
-        let mut roots = rustls::RootCertStore::empty();
-        let (valid, invalid) = roots.add_parsable_certificates(certs);
-        assert_eq!((valid, invalid), (5, 0));
+    fn the_amazon_roots_are_five_usable_authorities() {
+        let tls = TlsContext::load(AMAZON_TRUST_SERVICES).expect("valid roots");
+        assert_eq!(tls.roots(), 5);
     }
 }

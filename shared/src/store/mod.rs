@@ -19,6 +19,7 @@
 //! - `ops`: what operations take and return beyond domain types (pages, commits, outcomes).
 //! - `error`: [`StoreError`], and the class of every DynamoDB error code ([`ERROR_CODES`]).
 //! - `client`: [`DynamoStore`]: the SDK client, its TLS trust, timeouts and warm-up call.
+//! - `https`: the HTTPS client under the SDK: one TLS context per process, roots decoded once.
 //! - `keys`: the item alias and the key of every item type, in one place.
 //! - `expr`: the one expression builder (`Expr`: placeholders declared where used, checked when
 //!   done), preconditions on entity tags, attribute values.
@@ -43,6 +44,7 @@ mod client;
 mod error;
 mod expr;
 mod hot;
+mod https;
 mod keys;
 mod ops;
 mod orders;
@@ -52,7 +54,7 @@ pub mod retry;
 pub mod schema;
 mod txn;
 
-pub use client::{CA_BUNDLE, DynamoStore, read_ca_bundle};
+pub use client::{CA_BUNDLE, DynamoStore};
 pub use error::{CANCELLATION_CODES, Class, ERROR_CODES, StoreError, classify};
 pub use ops::*;
 pub use orders::IDEMPOTENCY_TTL_SECS;
