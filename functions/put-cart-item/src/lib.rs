@@ -2,7 +2,8 @@
 //! and answer with the whole cart.
 //!
 //! A BatchGetItem of the product (it must exist: 404 otherwise), one UpdateItem on the cart (a
-//! PutItem for a first line), and one BatchGetItem to price the answer. A product whose stock is
+//! PutItem for a first line), and one BatchGetItem of the cart's other products, if any, to price
+//! the answer (the line's own product priced from the first read). A product whose stock is
 //! split into buckets (a hot one) is read at most once a second per instance for both
 //! (`DynamoStore::shop_products`), so a sale's add-to-carts do not all land on its item. The cart holds at most
 //! [`MAX_CART_LINES`](shared::domain::MAX_CART_LINES) products (422 past that), enforced inside
@@ -36,12 +37,11 @@ async fn respond(
     let product_id = http::product_id(req, "product_id")?;
     let quantity = Quantity::parse_body(&http::json_body(req)?)
         .map_err(ApiError::invalid(BodyOf::CartLine))?;
-    if app
+    let mut products = app
         .store()
         .shop_products(std::slice::from_ref(&product_id))
-        .await?
-        .is_empty()
-    {
+        .await?;
+    if products.is_empty() {
         return Err(ApiError::NotFound(format!(
             "no product has id {product_id}"
         )));
@@ -61,7 +61,16 @@ async fn respond(
             });
         }
     };
-    let products = app.store().shop_products(&cart.product_ids()).await?;
+    // The line's product was read a moment ago: only the cart's other products are read to price
+    // the answer (none for a one-line cart), which saves a round trip on every call.
+    let others: Vec<_> = cart
+        .product_ids()
+        .into_iter()
+        .filter(|id| *id != product_id)
+        .collect();
+    if !others.is_empty() {
+        products.extend(app.store().shop_products(&others).await?);
+    }
     let view = CartView::price(&cart, &products, app.config().currency());
     http::json(StatusCode::OK, &view)
 }
