@@ -4,7 +4,7 @@
 
 use crate::runtime::{Endpoint, Queue, Slot};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -159,15 +159,24 @@ impl Fleet {
     }
 }
 
-/// Where an instance's stderr goes: `target/harness-logs/<function>-<slot>.log`, appended across
-/// restarts, so the console shows the harness's progress and a failure can still be read up.
+/// Where an instance's output goes, its log lines (stdout) and anything on stderr:
+/// `target/harness-logs/<function>-<slot>.log`, appended across restarts, so the console shows
+/// the harness's progress and a failure can still be read up (the bench reads init's profile
+/// there). A file costs a write as a pipe to Lambda's log agent does.
+pub fn log_path(function: &str, slot: Slot) -> PathBuf {
+    crate::release_dir()
+        .join("../harness-logs")
+        .join(format!("{function}-{slot}.log"))
+}
+
 fn log_file(function: &str, slot: Slot) -> std::process::Stdio {
-    let dir = crate::release_dir().join("../harness-logs");
+    let path = log_path(function, slot);
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let file = std::fs::create_dir_all(&dir).and_then(|_| {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(dir.join(format!("{function}-{slot}.log")))
+            .open(&path)
     });
     match file {
         Ok(file) => file.into(),
@@ -202,7 +211,7 @@ async fn supervise(
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_LEVEL", "ERROR")
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+            .stdout(log_file(&instance.function, instance.slot))
             .stderr(log_file(&instance.function, instance.slot))
             .kill_on_drop(true);
         for (name, value) in env_for(&instance.function, instance.slot) {
