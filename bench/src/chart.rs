@@ -1,6 +1,7 @@
 //! One SVG chart of every contestant's cold start (init + first invocation), init, warm p50 and
 //! peak memory (medians over the rounds), each panel with its target drawn as a line. With both
-//! transports, each contestant has a bar per transport.
+//! transports, each contestant has a bar per transport. The round-trip transport is left out: its
+//! figures are milliseconds of waiting, on another scale (BENCHMARKS.md has them in a table).
 
 use crate::report::{
     INIT_TARGET, Kind, RSS_TARGET_MIB, RUNTIME_FLOOR, Results, STORAGE_FLOOR, TLS_FLOOR_TARGET,
@@ -32,12 +33,19 @@ fn colour(kind: Kind, transport: Transport) -> RGBColor {
         (true, Transport::Tls) => FUNCTION_TLS,
         (false, Transport::Plain) => FLOOR,
         (false, Transport::Tls) => FLOOR_TLS,
+        (true, Transport::Delayed) => FUNCTION_TLS,
+        (false, Transport::Delayed) => FLOOR_TLS,
     }
 }
 
 /// The chart as an SVG document.
 pub fn svg(results: &Results) -> Result<String, String> {
-    let rows: Vec<_> = results.contestants.iter().zip(&results.summary).collect();
+    let rows: Vec<_> = results
+        .contestants
+        .iter()
+        .zip(&results.summary)
+        .filter(|(c, _)| c.transport != Transport::Delayed)
+        .collect();
     let both = rows.iter().any(|(c, _)| c.transport == Transport::Plain)
         && rows.iter().any(|(c, _)| c.transport == Transport::Tls);
     // The plain-HTTP floors anchor the init and warm targets when present (those targets were
@@ -212,6 +220,7 @@ mod tests {
             rss_mib: rss,
             cpu_us: None,
             samples: 10,
+            ..Round::default()
         };
         let contestant = |name: &str, kind: Kind, r: Round| Contestant {
             name: name.into(),
@@ -219,6 +228,7 @@ mod tests {
             transport: Default::default(),
             route: None,
             workload: String::new(),
+            calls: None,
             binary_bytes: 1,
             zip_bytes: 1,
             rounds: vec![r],
@@ -243,7 +253,7 @@ mod tests {
             "get-product",
             RUNTIME_FLOOR,
             STORAGE_FLOOR,
-            "1.3× floor",
+            "1.5× floor",
             "get-product target: 1.15× floors",
             "32 MiB",
         ] {

@@ -4,7 +4,8 @@
 
 use bench::package::{Delays, check, environment, sizes, tls_environment};
 use bench::report::{
-    self, Contestant, Kind, Meta, RUNTIME_FLOOR, Results, Round, STORAGE_FLOOR, Transport,
+    self, Contestant, InitPhase, KEY_SET_FLOOR, Kind, Meta, RUNTIME_FLOOR, Results, Round,
+    STORAGE_FLOOR, TRANSACT_FLOOR, Transport,
 };
 use bench::stats::quantile;
 use bench::workload::{BoxError, TABLE, Workload, World};
@@ -36,17 +37,18 @@ struct Args {
     /// API Gateway's JWT authorizer passes into every protected event.
     #[arg(long = "env", value_parser = parse_env)]
     extra_env: Vec<(String, String)>,
-    /// How the contestants reach DynamoDB and the key set: `tls` (as deployed), `plain` (HTTP on
-    /// loopback, a floor), or `both`, side by side in the same rounds.
+    /// How the contestants reach DynamoDB and the key set: `tls` (as deployed, on loopback),
+    /// `plain` (HTTP on loopback, a floor), `delayed` (TLS with the round trips below), `both`
+    /// (tls and plain) or `all` (the three), side by side in the same rounds.
     #[arg(long, value_enum, default_value_t = Transports::Tls)]
     transport: Transports,
-    /// One-way latency, in milliseconds, added in front of DynamoDB over TLS (each direction):
-    /// loopback has none, AWS has some (e.g. 0.5 within a region).
-    #[arg(long, default_value_t = 0.0)]
+    /// The `delayed` transport's one-way latency, in milliseconds, in front of DynamoDB (each
+    /// direction): loopback has none, AWS some (0.5 within a region).
+    #[arg(long, default_value_t = 0.5)]
     delay_dynamodb_ms: f64,
-    /// One-way latency, in milliseconds, added in front of the issuer's key set over TLS (each
-    /// direction; e.g. 10 for an issuer across the network).
-    #[arg(long, default_value_t = 0.0)]
+    /// The `delayed` transport's one-way latency, in milliseconds, in front of the issuer's key
+    /// set (each direction; 10 for an issuer across the network).
+    #[arg(long, default_value_t = 10.0)]
     delay_issuer_ms: f64,
     /// Pin the issuer's key set (`JWKS_JSON`, the template's `JwksJson`) instead of serving it by
     /// URL: the protected functions then fetch nothing at init.
@@ -61,7 +63,9 @@ struct Args {
 enum Transports {
     Tls,
     Plain,
+    Delayed,
     Both,
+    All,
 }
 
 impl Transports {
@@ -69,7 +73,9 @@ impl Transports {
         match self {
             Self::Tls => vec![Transport::Tls],
             Self::Plain => vec![Transport::Plain],
+            Self::Delayed => vec![Transport::Delayed],
             Self::Both => vec![Transport::Tls, Transport::Plain],
+            Self::All => vec![Transport::Tls, Transport::Plain, Transport::Delayed],
         }
     }
 }
@@ -116,11 +122,30 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .iter()
         .map(|f| Workload::load(&root(), f))
         .collect::<Result<_, _>>()?;
-    let mut binaries: Vec<&str> = functions.clone();
-    binaries.extend([RUNTIME_FLOOR, STORAGE_FLOOR]);
+    let mut binaries: Vec<String> = functions.iter().map(|f| f.to_string()).collect();
+    binaries.extend([RUNTIME_FLOOR.to_owned(), STORAGE_FLOOR.to_owned()]);
+    // A transaction floor per size of transaction the functions send; the key set's fetch when a
+    // protected function fetches one at init.
+    let mut actions: Vec<usize> = workloads
+        .iter()
+        .filter_map(|w| w.calls().transaction)
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    binaries.extend(actions.iter().map(|n| report::transact_floor(*n)));
+    let fetches_key_set = !args.pinned_keys
+        && !args
+            .extra_env
+            .iter()
+            .any(|(k, v)| k == "AUTH_MODE" && v == "authorizer")
+        && workloads.iter().any(|w| !w.public());
+    if fetches_key_set {
+        binaries.push(KEY_SET_FLOOR.to_owned());
+    }
     if !args.no_build {
         println!("building the release binaries (as deployed) …");
-        let mut all = binaries.clone();
+        let mut all: Vec<&str> = functions.clone();
+        all.extend([RUNTIME_FLOOR, STORAGE_FLOOR, TRANSACT_FLOOR]);
         all.push(RANDOM_PROBE);
         harness::build_release(&all)?;
     }
@@ -161,6 +186,16 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 &args.extra_env,
             ),
             Transport::Tls => {
+                tls_environment(
+                    &tls,
+                    engine.addr(),
+                    jwks,
+                    Delays::default(),
+                    &args.extra_env,
+                )
+                .await?
+            }
+            Transport::Delayed => {
                 tls_environment(&tls, engine.addr(), jwks, delays, &args.extra_env).await?
             }
         };
@@ -173,26 +208,42 @@ async fn run(args: Args) -> Result<(), BoxError> {
         .transport
         .list()
         .into_iter()
-        .flat_map(|t| binaries.iter().map(move |n| (t, *n)))
+        .flat_map(|t| binaries.iter().map(move |n| (t, n)))
     {
-        let (binary_bytes, zip_bytes) = sizes(&release.join(name))?;
+        let name = name.as_str();
+        let kind = match name {
+            RUNTIME_FLOOR => Kind::RuntimeFloor,
+            STORAGE_FLOOR => Kind::StorageFloor,
+            KEY_SET_FLOOR => Kind::KeySetFloor,
+            _ if name.starts_with(TRANSACT_FLOOR) => Kind::TransactFloor,
+            _ => Kind::Function,
+        };
+        let (binary_bytes, zip_bytes) = match kind {
+            Kind::KeySetFloor => (0, 0),
+            Kind::TransactFloor => sizes(&release.join(TRANSACT_FLOOR))?,
+            _ => sizes(&release.join(name))?,
+        };
         let workload = workloads.iter().find(|w| w.function == name);
         contestants.push(Contestant {
             name: name.to_owned(),
-            kind: match name {
-                RUNTIME_FLOOR => Kind::RuntimeFloor,
-                STORAGE_FLOOR => Kind::StorageFloor,
-                _ => Kind::Function,
-            },
+            kind,
             transport,
             route: workload.map(Workload::route),
-            workload: match name {
-                RUNTIME_FLOOR => "answers a fixed JSON body (any event)".to_owned(),
-                STORAGE_FLOOR => {
+            workload: match kind {
+                Kind::RuntimeFloor => "answers a fixed JSON body (any event)".to_owned(),
+                Kind::StorageFloor => {
                     "one consistent GetItem of the product get-product reads".to_owned()
                 }
-                _ => workload.map(|w| w.describe.to_owned()).unwrap_or_default(),
+                Kind::TransactFloor => format!(
+                    "one TransactWriteItems of {} conditional updates, on items of its own",
+                    transact_actions(name).unwrap_or_default()
+                ),
+                Kind::KeySetFloor => "one fetch of the issuer's key set on a new connection, \
+                     with the functions' own fetcher, in the bench's process"
+                    .to_owned(),
+                Kind::Function => workload.map(|w| w.describe.to_owned()).unwrap_or_default(),
             },
+            calls: workload.map(Workload::calls),
             binary_bytes,
             zip_bytes,
             rounds: Vec::new(),
@@ -217,7 +268,17 @@ async fn run(args: Args) -> Result<(), BoxError> {
             let transport = contestants[i].transport;
             let env_for = envs.get(&transport).ok_or("an environment per transport")?;
             let figures = match contestants[i].kind {
-                Kind::StorageFloor => storage_floor(&release, env_for, args.invocations).await?,
+                Kind::StorageFloor => {
+                    let count = args.invocations.to_string();
+                    storage_floor(&release, STORAGE_FLOOR, &[&count], env_for).await?
+                }
+                Kind::TransactFloor => {
+                    let count = args.invocations.to_string();
+                    let actions = transact_actions(&name).ok_or("a transaction floor's size")?;
+                    let actions = actions.to_string();
+                    storage_floor(&release, TRANSACT_FLOOR, &[&count, &actions], env_for).await?
+                }
+                Kind::KeySetFloor => key_set_floor(env_for, KEY_SET_FETCHES).await?,
                 Kind::RuntimeFloor => {
                     function_run(&release, &name, &hello, None, env_for, args.invocations).await?
                 }
@@ -326,6 +387,7 @@ async fn measure(
     }
     let instance = fleet.instance(name, 0).ok_or("the instance")?;
     let init_ms = instance.init_time().map(|d| d.as_secs_f64() * 1e3);
+    let (init_phases, init_profiled_ms) = init_profile(name).unwrap_or_default();
     let queue = fleet.queue(name).ok_or("the queue")?;
     if let Some(world) = world {
         world.before_run(workload).await;
@@ -364,7 +426,19 @@ async fn measure(
             .zip(cpu_seconds(instance.pid()))
             .map(|(before, after)| (after - before) * 1e6 / samples.len().max(1) as f64),
         samples: samples.len(),
+        init_phases,
+        init_profiled_ms,
     })
+}
+
+/// The init profile the instance just logged (the last `init profile` line of its log, which
+/// the fleet appends to): its phases and total. `None` for a binary that logs none (the floors).
+fn init_profile(name: &str) -> Option<(Vec<InitPhase>, Option<f64>)> {
+    let log = std::fs::read_to_string(harness::fleet::log_path(name, 0)).ok()?;
+    let line = log.lines().rev().find(|l| l.contains("\"init profile\""))?;
+    let doc: serde_json::Value = serde_json::from_str(line).ok()?;
+    let phases = InitPhase::parse_all(doc["phases"].as_str()?)?;
+    Some((phases, doc["total_us"].as_f64().map(|us| us / 1e3)))
 }
 
 /// CPU time (user + system) a live process has used so far, in seconds (clock-tick resolution).
@@ -387,21 +461,66 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// The bare GetItem loop, as its own process against the same engine.
+/// The size of the transaction floor named `name` (`floor-transact-5`: 5).
+fn transact_actions(name: &str) -> Option<usize> {
+    name.strip_prefix(TRANSACT_FLOOR)?
+        .strip_prefix('-')?
+        .parse()
+        .ok()
+}
+
+/// Fresh fetches of the key set per round; their median is the round's "one fetch".
+const KEY_SET_FETCHES: usize = 5;
+
+/// One fetch of the key set on a new connection, as a protected function's init makes it (its
+/// own `KeyCache::fetched`, over the transport's terminator and latency), `fetches` times: the
+/// round's `first_ms` is their median.
+async fn key_set_floor(
+    env: &Arc<Vec<(String, String)>>,
+    fetches: usize,
+) -> Result<Round, BoxError> {
+    let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let url = get("JWKS_URL").ok_or("the key set is pinned: no fetch to measure")?;
+    let bundle = get("JWKS_CA_BUNDLE").map(std::fs::read).transpose()?;
+    let mut samples = Vec::with_capacity(fetches);
+    for _ in 0..fetches {
+        let started = Instant::now();
+        let keys = shared::auth::KeyCache::fetched(
+            &url,
+            Duration::from_secs(300),
+            Duration::from_secs(5),
+            Duration::from_secs(3600),
+            bundle.as_deref(),
+        )
+        .await?;
+        samples.push(started.elapsed().as_secs_f64() * 1e3);
+        if keys.fetch_count() != 1 || keys.is_empty() {
+            return Err(format!("the key set at {url} did not load").into());
+        }
+    }
+    Ok(Round {
+        first_ms: quantile(&samples, 0.5).unwrap_or_default(),
+        ..Round::default()
+    })
+}
+
+/// A bare storage loop (`floor-getitem <count>`, `floor-transact <count> <actions>`), as its own
+/// process against the same engine.
 async fn storage_floor(
     release: &Path,
+    binary: &str,
+    args: &[&str],
     env: &Arc<Vec<(String, String)>>,
-    invocations: usize,
 ) -> Result<Round, BoxError> {
-    let output = tokio::process::Command::new(release.join(STORAGE_FLOOR))
-        .arg(invocations.to_string())
+    let output = tokio::process::Command::new(release.join(binary))
+        .args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .output()
         .await?;
     if !output.status.success() {
         return Err(format!(
-            "{STORAGE_FLOOR} failed: {}",
+            "{binary} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         )
         .into());
@@ -421,6 +540,7 @@ async fn storage_floor(
         rss_mib: None,
         cpu_us: doc["cpu_us"].as_f64(),
         samples: samples.len(),
+        ..Round::default()
     })
 }
 
@@ -461,16 +581,18 @@ fn meta(args: &Args) -> Meta {
     if args.pinned_keys {
         flags.push("--pinned-keys".to_owned());
     }
-    if args.delay_dynamodb_ms > 0.0 {
+    if args.delay_dynamodb_ms != 0.5 {
         flags.push(format!("--delay-dynamodb-ms {}", args.delay_dynamodb_ms));
     }
-    if args.delay_issuer_ms > 0.0 {
+    if args.delay_issuer_ms != 10.0 {
         flags.push(format!("--delay-issuer-ms {}", args.delay_issuer_ms));
     }
     match args.transport {
         Transports::Tls => {}
         Transports::Plain => flags.push("--transport plain".to_owned()),
+        Transports::Delayed => flags.push("--transport delayed".to_owned()),
         Transports::Both => flags.push("--transport both".to_owned()),
+        Transports::All => flags.push("--transport all".to_owned()),
     }
     if args.random_probes != 5 {
         flags.push(format!("--random-probes {}", args.random_probes));
@@ -489,5 +611,7 @@ fn meta(args: &Args) -> Meta {
         command,
         rounds: args.rounds,
         invocations: args.invocations,
+        delay_dynamodb_ms: args.delay_dynamodb_ms,
+        delay_issuer_ms: args.delay_issuer_ms,
     }
 }

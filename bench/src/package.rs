@@ -30,6 +30,12 @@ pub fn environment(
             // harness sends stdout nowhere, but every line is still formatted and written).
             ("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()),
             ("AWS_LAMBDA_LOG_LEVEL", "INFO".to_owned()),
+            // INFO as above, plus init's profile: one DEBUG line before the first poll, which
+            // the bench reads from the instance's log (`shared::profile`).
+            (
+                "RUST_LOG",
+                "info,aws_smithy_runtime=error,aws_config=error,shared::profile=debug".to_owned(),
+            ),
             ("JWT_ISSUER", devkit::tokens::DEV_ISSUER.to_owned()),
             ("JWKS_URL", jwks_url.to_owned()),
             ("KEY_PK", pk),

@@ -5,6 +5,7 @@
 //! Workloads are keyed by [`Function`], matched exhaustively: a function added to
 //! `devkit::routes` does not compile here until it has one.
 
+use crate::report::Calls;
 use devkit::routes::Function;
 use devkit::tokens::{DevIssuer, TokenSpec};
 use serde_json::Value;
@@ -105,6 +106,42 @@ impl Workload {
             expect_body,
             describe,
         })
+    }
+
+    /// Whether its route takes no token (so its init fetches no key set).
+    pub fn public(&self) -> bool {
+        self.kind.public()
+    }
+
+    /// The DynamoDB calls of one warm invocation of this workload, in order (the product is not
+    /// split into stock buckets here, so no bucket reads):
+    pub fn calls(&self) -> Calls {
+        let (items, transaction) = match self.kind {
+            // Query of the listing index, BatchGetItem of the page's 2 products.
+            Function::ListProducts => (2, None),
+            // GetItem.
+            Function::GetProduct => (1, None),
+            // UpdateItem (create, conditional).
+            Function::PutProduct => (1, None),
+            // DeleteItem (conditional).
+            Function::DeleteProduct => (1, None),
+            // GetItem of the cart, BatchGetItem of its product.
+            Function::GetCart => (2, None),
+            // BatchGetItem of the product, UpdateItem of the cart.
+            Function::PutCartItem => (2, None),
+            // UpdateItem of the cart (conditional).
+            Function::DeleteCartItem => (1, None),
+            // BatchGetItem of the cart and the key's record, BatchGetItem of the product, then
+            // the checkout: stock, order, cart, key, open-order count.
+            Function::PlaceOrder => (2, Some(5)),
+            // Query of the user's orders.
+            Function::ListOrders => (1, None),
+            // GetItem.
+            Function::GetOrder => (1, None),
+            // GetItem of the order, then the cancel: order, open-order count, stock.
+            Function::CancelOrder => (1, Some(3)),
+        };
+        Calls { items, transaction }
     }
 
     /// The event as stored, placeholders and all (the runtime floor ignores what it gets).
