@@ -9,10 +9,11 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use std::convert::Infallible;
 
-/// A JSON response.
+/// A JSON response. Its body is text: a binary one is sent to API Gateway base64-encoded
+/// (`isBase64Encoded`), a third larger, encoded here and decoded there on every response.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Binary(body))
+    let body = serde_json::to_string(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    respond(status, &[(header::CONTENT_TYPE, JSON)], Body::Text(body))
 }
 
 /// A JSON response carrying the resource's entity tag.
@@ -45,8 +46,8 @@ pub fn json_tagged_by_content<T: Serialize>(
     precondition: &crate::domain::Precondition,
 ) -> Result<Response<Body>, ApiError> {
     use sha2::Digest;
-    let body = serde_json::to_vec(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    let digest = sha2::Sha256::digest(&body);
+    let body = serde_json::to_string(value).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let digest = sha2::Sha256::digest(body.as_bytes());
     let tag = EntityTag::from_stored(digest[..16].iter().map(|b| format!("{b:02x}")).collect());
     if super::not_modified(precondition, &tag) {
         return not_modified_response(&tag);
@@ -54,7 +55,7 @@ pub fn json_tagged_by_content<T: Serialize>(
     let mut response = respond(
         StatusCode::OK,
         &[(header::CONTENT_TYPE, JSON)],
-        Body::Binary(body),
+        Body::Text(body),
     )?;
     set_etag(&mut response, &tag)?;
     Ok(response)
@@ -120,9 +121,9 @@ pub fn problem_response(err: &ApiError) -> Response<Body> {
     if err.status().is_server_error() {
         tracing::error!(error = %cause_chain(err), status = err.status().as_u16(), "request failed");
     }
-    let body = serde_json::to_vec(&err.problem())
-        .unwrap_or_else(|_| br#"{"title":"Internal Server Error","status":500}"#.to_vec());
-    let mut response = Response::new(Body::Binary(body));
+    let body = serde_json::to_string(&err.problem())
+        .unwrap_or_else(|_| r#"{"title":"Internal Server Error","status":500}"#.to_owned());
+    let mut response = Response::new(Body::Text(body));
     *response.status_mut() = err.status();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -179,5 +180,18 @@ mod tests {
         });
         assert_eq!(r.headers()[header::ALLOW], "GET");
         assert_eq!(r.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    /// A binary body would go to API Gateway base64-encoded: every JSON answer, problems
+    /// included, is text.
+    #[test]
+    fn json_and_problem_bodies_are_text() {
+        let ok = json(StatusCode::OK, &serde_json::json!({"a": 1})).expect("a response");
+        assert!(matches!(ok.body(), Body::Text(t) if t == r#"{"a":1}"#));
+        let tagged = json_tagged_by_content(&[1, 2], &crate::domain::Precondition::None)
+            .expect("a response");
+        assert!(matches!(tagged.body(), Body::Text(t) if t == "[1,2]"));
+        let problem = problem_response(&ApiError::Unavailable("x".into()));
+        assert!(matches!(problem.body(), Body::Text(t) if t.contains("\"status\":503")));
     }
 }
