@@ -195,6 +195,19 @@ pub struct Results {
     /// The first draw of randomness in a fresh process (`floor-random`), µs, every probe run.
     #[serde(default)]
     pub first_random_us: Vec<f64>,
+    /// Where a warm invocation's time goes, per transport (`warm-profile`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warm_profiles: Vec<WarmProfile>,
+}
+
+/// One function's warm invocation phase by phase, in-process (`warm-profile`): median µs per
+/// phase, by name (`event_parse`, `auth`, `store_call`, `handler`, `serialisation`, `log_line`,
+/// `metrics`, `observe`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WarmProfile {
+    pub function: String,
+    pub transport: Transport,
+    pub phases: std::collections::BTreeMap<String, f64>,
 }
 
 impl Results {
@@ -205,6 +218,7 @@ impl Results {
             meta,
             contestants,
             first_random_us,
+            warm_profiles: Vec::new(),
         }
     }
 }
@@ -735,6 +749,7 @@ pub fn markdown(results: &Results, chart_path: &str, json_path: &str) -> String 
     }
     md += &round_trips_section(results);
     md += &init_section(results);
+    md += &warm_section(results);
     for transport in [Transport::Tls, Transport::Plain, Transport::Delayed] {
         let of: Vec<_> = rows
             .iter()
@@ -834,7 +849,7 @@ fn round_trips_section(results: &Results) -> String {
     );
     let _ = writeln!(
         md,
-        "| function | init ms | first ms | cold ms | ÷ floor pair | − (pair + fetch) ms | warm-up call ms | key set ms |"
+        "| function | init ms | first ms | cold ms | ÷ floor pair | − (pair + fetch) ms | connection ms | key set ms |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for (c, s) in rows {
@@ -854,9 +869,78 @@ fn round_trips_section(results: &Results) -> String {
             cell(s.cold_ms, 2),
             cell(s.cold_vs_floors, 2),
             cell(s.cold_over_key_set_ms, 2),
-            phase("warm_up_call"),
+            phase("connection"),
             phase("key_set"),
         );
+    }
+    md
+}
+
+/// A warm invocation phase by phase, per function and transport, from `warm-profile`, beside
+/// the same run's out-of-process figures.
+fn warm_section(results: &Results) -> String {
+    let mut md = String::new();
+    if results.warm_profiles.is_empty() {
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "\n## Where a warm invocation goes\n\n`warm-profile` (a binary of the bench, run with the \
+         function's own environment and set-up on one thread) times each phase of the \
+         invocation in its own loop of {} and takes the median, µs. `handler` includes `auth` \
+         and `store_call`; **handler's own work** is what is left (routing, parsing the path \
+         and headers, pricing, the ETag, the JSON body). `observe` is the handler inside \
+         `shared::lambda::observe` (the budget, the log line, the metrics), the in-process \
+         whole. **Runtime API round trip** is the runtime floor's warm p50 (`next` and the \
+         response's POST to the bench's Runtime API, over loopback HTTP), and **warm p50** the \
+         function's own, out of process, in the same run.\n",
+        results.meta.invocations
+    );
+    let median_of = |name: &str, transport: Transport| {
+        results
+            .contestants
+            .iter()
+            .zip(&results.summary)
+            .find(|(c, _)| c.name == name && c.transport == transport)
+            .and_then(|(_, s)| s.p50_us)
+            .map(|s| s.median)
+    };
+    let mut transports: Vec<Transport> = results.warm_profiles.iter().map(|p| p.transport).collect();
+    transports.dedup();
+    for transport in transports {
+        let profiles: Vec<&WarmProfile> = results
+            .warm_profiles
+            .iter()
+            .filter(|p| p.transport == transport)
+            .collect();
+        let _ = writeln!(md, "\n**{}**\n", transport.label());
+        let names: Vec<&str> = profiles.iter().map(|p| p.function.as_str()).collect();
+        let _ = writeln!(md, "| phase | {} |", names.join(" | "));
+        let _ = writeln!(md, "|---|{}", "---|".repeat(names.len()));
+        let value = |p: &WarmProfile, k: &str| p.phases.get(k).copied();
+        let fmt = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}"));
+        let rows: [(&str, &dyn Fn(&WarmProfile) -> Option<f64>); 10] = [
+            ("event parse", &|p| value(p, "event_parse")),
+            ("auth", &|p| value(p, "auth")),
+            ("store call", &|p| value(p, "store_call")),
+            ("handler's own work", &|p| {
+                Some(
+                    value(p, "handler")?
+                        - value(p, "store_call")?
+                        - value(p, "auth").unwrap_or(0.0),
+                )
+            }),
+            ("serialisation", &|p| value(p, "serialisation")),
+            ("log line", &|p| value(p, "log_line")),
+            ("metrics", &|p| value(p, "metrics")),
+            ("**observe** (in-process whole)", &|p| value(p, "observe")),
+            ("Runtime API round trip", &|_| median_of(RUNTIME_FLOOR, transport)),
+            ("**warm p50** (out of process)", &|p| median_of(&p.function, transport)),
+        ];
+        for (label, f) in rows {
+            let cells: Vec<String> = profiles.iter().map(|p| fmt(f(p))).collect();
+            let _ = writeln!(md, "| {label} | {} |", cells.join(" | "));
+        }
     }
     md
 }
@@ -870,7 +954,7 @@ fn init_section(results: &Results) -> String {
         "config",
         "tls_context",
         "sdk_client",
-        "warm_up_call",
+        "connection",
         "key_set",
         "metrics",
     ];
@@ -889,7 +973,7 @@ fn init_section(results: &Results) -> String {
          one DEBUG line before the first poll: `RUST_LOG=info,shared::profile=debug`). Medians \
          in ms. **before main + runtime client** is init as the bench times it (process start → \
          first poll) minus the profiled part: the exec, the dynamic loader and `lambda_http`'s \
-         runtime client. `warm_up_call` (the DynamoDB connection) and `key_set` run concurrently \
+         runtime client. `connection` (DynamoDB's, opened ahead) and `key_set` run concurrently \
          on the one thread: their sum is more than the time they take together.\n"
     );
     let _ = writeln!(

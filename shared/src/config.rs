@@ -124,7 +124,7 @@ impl Config {
         let metrics_namespace = get(vars::METRICS_NAMESPACE)
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_owned());
-        // Anything but `false` keeps the warm-up call (the bench sets `false` to measure it).
+        // Anything but `false` opens the DynamoDB connection during init (`false`: to measure it).
         let open_connection_at_init =
             get(vars::OPEN_CONNECTION_AT_INIT).is_none_or(|v| v != "false");
         Ok(Self {

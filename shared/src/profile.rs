@@ -30,8 +30,8 @@ pub enum Phase {
     TlsContext,
     /// The SDK client built from the environment (region, credentials, endpoint, timeouts).
     SdkClient,
-    /// The warm-up call that opens the DynamoDB connection (TCP, TLS, one request).
-    WarmUpCall,
+    /// The DynamoDB connection opened ahead of the first call (TCP, TLS; no request).
+    Connection,
     /// The token settings read and the issuer's key set fetched (protected functions only).
     KeySet,
     /// The metrics recorder.
@@ -47,7 +47,7 @@ impl Phase {
             Self::Config => "config",
             Self::TlsContext => "tls_context",
             Self::SdkClient => "sdk_client",
-            Self::WarmUpCall => "warm_up_call",
+            Self::Connection => "connection",
             Self::KeySet => "key_set",
             Self::Metrics => "metrics",
         }

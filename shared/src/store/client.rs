@@ -1,5 +1,5 @@
 //! The DynamoDB client: built once per process from the standard AWS settings, with its TLS
-//! trust, timeouts and the warm-up call of init.
+//! trust, timeouts and the connection init opens ahead of the first call.
 
 use super::https::{Https, TlsContext};
 use aws_sdk_dynamodb::Client;
@@ -21,6 +21,9 @@ pub struct DynamoStore {
     /// Products split into stock buckets, as this instance last read them (see
     /// [`super::products`]); shared by the clones of one store.
     pub(super) hot: super::hot::HotProducts,
+    /// The HTTPS client under `client` and DynamoDB's endpoint, for [`Self::open_connection`]
+    /// (`None` for the local engines' clients, which nothing opens ahead).
+    ahead: Option<(Https, String)>,
 }
 
 impl DynamoStore {
@@ -33,9 +36,13 @@ impl DynamoStore {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let endpoint = var("AWS_ENDPOINT_URL_DYNAMODB").or_else(|| var("AWS_ENDPOINT_URL"));
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
-        let http = time(Phase::TlsContext, || {
+        let https = time(Phase::TlsContext, || {
             http_client(endpoint.as_deref(), region.as_deref(), var(CA_BUNDLE))
         })?;
+        let http = aws_sdk_dynamodb::config::SharedHttpClient::new(https.clone());
+        let ahead = endpoint_url(endpoint.as_deref(), region.as_deref())
+            .await
+            .map(|url| (https, url));
         // On Lambda the credentials and the region are in the environment: the client is built
         // from them directly. The SDK's full loader (profile files, SSO, instance metadata, …)
         // would find the same values after work the bench measured in every cold start; it
@@ -60,6 +67,7 @@ impl DynamoStore {
                 client,
                 table: table.to_owned(),
                 hot: Default::default(),
+                ahead,
             });
         }
         let sdk = crate::profile::time_async(
@@ -74,6 +82,7 @@ impl DynamoStore {
             client: Client::new(&sdk),
             table: table.to_owned(),
             hot: Default::default(),
+            ahead,
         })
     }
 
@@ -98,6 +107,7 @@ impl DynamoStore {
             client: Client::from_conf(config),
             table: table.to_owned(),
             hot: Default::default(),
+            ahead: None,
         }
     }
 
@@ -139,6 +149,7 @@ impl DynamoStore {
             client: Client::from_conf(config.build()),
             table: table.to_owned(),
             hot: Default::default(),
+            ahead: None,
         }
     }
 
@@ -146,28 +157,46 @@ impl DynamoStore {
         &self.table
     }
 
-    /// Opens the connection to DynamoDB (TCP, TLS) with one `DescribeTimeToLive` of the table, so
-    /// the first request of a cold start does not pay the handshake: called during init, where
-    /// Lambda runs at full CPU and the protected functions fetch their key set at the same time.
-    /// `DescribeTimeToLive` because it is the cheapest call every function may make: metadata of
-    /// its own table, no item read (`DescribeTable` was tried first: the local engine counts the
-    /// items for it, which the bench showed growing init with the table). Never fails: if
-    /// DynamoDB does not answer within a second, the first request connects as it would have.
+    /// Opens the connection to DynamoDB (TCP, TLS) without a request, for the first call to use
+    /// ([`Https::connect_ahead`]): called during init, where Lambda runs at full CPU and the
+    /// protected functions fetch their key set at the same time. Until this change it was a
+    /// `DescribeTimeToLive`: a cold start paid that request's round trip and DynamoDB's time to
+    /// answer it before the first event's call, and every instance of a scale-out sent one. Never
+    /// fails: if DynamoDB does not answer within a second, the first call connects as it would
+    /// have. The endpoint is the SDK's own resolution of the region (or the endpoint setting);
+    /// should the SDK pick another (FIPS or dual-stack from a profile), the connection is unused.
     pub async fn open_connection(&self) {
-        let describe = self
-            .client
-            .describe_time_to_live()
-            .table_name(&self.table)
-            .send();
-        let describe = tokio::time::timeout(Duration::from_secs(1), describe);
-        match crate::profile::time_async(crate::profile::Phase::WarmUpCall, describe).await {
-            Ok(Ok(_)) => {}
+        let Some((https, url)) = &self.ahead else {
+            return;
+        };
+        let open = tokio::time::timeout(Duration::from_secs(1), https.connect_ahead(url));
+        match crate::profile::time_async(crate::profile::Phase::Connection, open).await {
+            Ok(Ok(())) => {}
             Ok(Err(err)) => {
-                tracing::debug!(error = %crate::chain::cause_chain(&err), "warm-up call failed")
+                tracing::debug!(error = %crate::chain::cause_chain(err.as_ref()), "opening the connection failed")
             }
-            Err(_) => tracing::debug!("warm-up call timed out"),
+            Err(_) => tracing::debug!("opening the connection timed out"),
         }
     }
+}
+
+/// DynamoDB's endpoint as the SDK resolves it from the region (or the endpoint setting), e.g.
+/// `https://dynamodb.eu-west-1.amazonaws.com`; `None` without a region or endpoint.
+async fn endpoint_url(endpoint: Option<&str>, region: Option<&str>) -> Option<String> {
+    use aws_sdk_dynamodb::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+    let mut params = Params::builder();
+    if let Some(region) = region {
+        params = params.region(region);
+    }
+    if let Some(endpoint) = endpoint {
+        params = params.endpoint(endpoint);
+    }
+    let params = params.build().ok()?;
+    let resolved = DefaultResolver::new()
+        .resolve_endpoint(&params)
+        .await
+        .ok()?;
+    Some(resolved.url().to_owned())
 }
 
 /// The root certificates of Amazon Trust Services (Amazon Root CA 1–4 and Starfield Services
@@ -178,12 +207,12 @@ const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("amazon-trust-services.pem")
 /// replaces every other root: one named file, read once at init, no directory scan.
 pub const CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
-/// The SDK's HTTP client, trusting only Amazon's roots ([`Https`], TLS on aws-lc), unless
+/// The SDK's HTTP client ([`Https`], TLS on aws-lc), trusting only Amazon's roots, unless
 /// `bundle` (`AWS_CA_BUNDLE`) names a PEM file of the authorities to trust instead (an emulator
 /// behind TLS with its own CA, as the bench and the chaos run use), read and decoded once here.
 /// An `https` endpoint override or a region in the China partition (`cn-*`, whose endpoints are
-/// certified by other authorities) keeps the SDK's client on the platform's store, so a proxy's
-/// or emulator's certificate can be trusted the usual way.
+/// certified by other authorities) trusts the platform's store instead, so a proxy's or an
+/// emulator's certificate can be trusted the usual way.
 ///
 /// Why: the SDK's default client loads the platform's whole certificate store during init: every
 /// file of `/etc/ssl/certs` parsed before the first request, for a service whose certificates all
@@ -194,20 +223,21 @@ fn http_client(
     endpoint: Option<&str>,
     region: Option<&str>,
     bundle: Option<String>,
-) -> Result<aws_sdk_dynamodb::config::SharedHttpClient, crate::ConfigError> {
-    use aws_sdk_dynamodb::config::SharedHttpClient;
+) -> Result<Https, crate::ConfigError> {
+    let invalid = |why: String| crate::ConfigError::Invalid {
+        var: CA_BUNDLE,
+        why,
+    };
     let tls = match bundle {
         Some(path) => read_ca_bundle(&path)?,
-        None if platform_roots(endpoint, region) => return Ok(platform_client()),
-        None => {
-            TlsContext::load(AMAZON_TRUST_SERVICES).map_err(|why| crate::ConfigError::Invalid {
-                var: CA_BUNDLE,
-                why: format!("Amazon's compiled-in roots: {why}"),
-            })?
+        None if platform_roots(endpoint, region) => {
+            TlsContext::platform().map_err(|why| invalid(format!("unset, and {why}")))?
         }
+        None => TlsContext::load(AMAZON_TRUST_SERVICES)
+            .map_err(|why| invalid(format!("Amazon's compiled-in roots: {why}")))?,
     };
     tracing::debug!(authorities = tls.roots(), "DynamoDB's TLS context");
-    Ok(SharedHttpClient::new(Https::new(&tls, CONNECT_TIMEOUT)))
+    Ok(Https::new(&tls, CONNECT_TIMEOUT))
 }
 
 /// Reads `path` (`AWS_CA_BUNDLE`) into a TLS context: one read, one decode. A file that cannot
@@ -220,14 +250,6 @@ pub fn read_ca_bundle(path: &str) -> Result<TlsContext, crate::ConfigError> {
     let pem = std::fs::read(path)
         .map_err(|e| invalid(format!("cannot read {path}: {e}; point it at a PEM file")))?;
     TlsContext::load(&pem).map_err(|why| invalid(format!("{path}: {why}")))
-}
-
-/// The SDK's own HTTPS client on the platform's certificate store.
-fn platform_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .build_https()
 }
 
 /// Whether DynamoDB's certificate may come from outside Amazon Trust Services.

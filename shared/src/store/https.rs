@@ -8,6 +8,11 @@
 //! init. What the SDK's client does beyond that is kept: `TCP_NODELAY`, a connect timeout,
 //! pooled connections, and the same classification of transport errors, so the SDK's retries
 //! treat a reset or a timeout here as they did there (see [`classify`]).
+//!
+//! And one thing it cannot do: open a connection ahead of need ([`Https::connect_ahead`]). Init
+//! opens DynamoDB's (TCP, TLS) without sending a request; the first call's connector finds it
+//! ready. A warm-up *request* would cost a cold start one more round trip and DynamoDB's time to
+//! answer it, and every instance of a scale-out would send it.
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -17,15 +22,23 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use http::Uri;
 use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use std::error::Error as StdError;
-use std::sync::Arc;
-use std::time::Duration;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 type BoxError = Box<dyn StdError + Send + Sync>;
-type Pool = hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<TcpConnector>, SdkBody>;
+type Pool = hyper_util::client::legacy::Client<Connector, SdkBody>;
+type Stream = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
+
+/// How long a connection opened ahead may wait for its first call. DynamoDB keeps an idle
+/// connection open longer; past this (an instance initialised well before its first event, as
+/// provisioned concurrency does) the first call dials afresh instead of risking a closed one.
+const SPARE_FOR: Duration = Duration::from_secs(30);
 
 /// The authorities a client trusts and its TLS settings: built once per process.
 #[derive(Clone, Debug)]
@@ -51,6 +64,25 @@ impl TlsContext {
                 .add(cert)
                 .map_err(|e| format!("certificate {} is not a usable authority: {e}", i + 1))?;
         }
+        Self::with_roots(roots)
+    }
+
+    /// Trusts the platform's certificate store (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the system's),
+    /// for an endpoint certified outside Amazon Trust Services. Every usable certificate found.
+    pub fn platform() -> Result<Self, String> {
+        let found = rustls_native_certs::load_native_certs();
+        let mut roots = rustls::RootCertStore::empty();
+        let (valid, _) = roots.add_parsable_certificates(found.certs);
+        if valid == 0 {
+            return Err(format!(
+                "no usable certificate in the platform's store ({} errors)",
+                found.errors.len()
+            ));
+        }
+        Self::with_roots(roots)
+    }
+
+    fn with_roots(roots: rustls::RootCertStore) -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let count = roots.len();
         let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -70,10 +102,73 @@ impl TlsContext {
     }
 }
 
+/// A connection opened ahead of need, for the first dial to the same place.
+struct Spare {
+    to: Uri,
+    stream: Stream,
+    opened: Instant,
+}
+
+/// What the pool dials with: TLS over TCP, and the spare, if any, handed out first.
+#[derive(Clone)]
+pub(super) struct Connector {
+    tls: hyper_rustls::HttpsConnector<TcpConnector>,
+    spare: Arc<Mutex<Option<Spare>>>,
+}
+
+impl Connector {
+    /// The spare, if it was opened to where `uri` points and is fresh enough.
+    fn take_spare(&self, uri: &Uri) -> Option<Stream> {
+        let spare = self.spare.lock().ok()?.take()?;
+        (same_place(&spare.to, uri) && spare.opened.elapsed() < SPARE_FOR).then_some(spare.stream)
+    }
+}
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.tls.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        match self.take_spare(&uri) {
+            Some(stream) => Box::pin(std::future::ready(Ok(stream))),
+            None => self.tls.call(uri),
+        }
+    }
+}
+
+/// The same scheme, host and port (the scheme's default when none is written).
+fn same_place(a: &Uri, b: &Uri) -> bool {
+    let port = |u: &Uri| {
+        u.port_u16().or(match u.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        })
+    };
+    a.scheme() == b.scheme()
+        && a.host().map(str::to_ascii_lowercase) == b.host().map(str::to_ascii_lowercase)
+        && port(a) == port(b)
+}
+
 /// An SDK HTTP client on one connection pool; cloning shares the pool.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Https {
     pool: Pool,
+    connector: Connector,
+}
+
+impl std::fmt::Debug for Https {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Https")
+    }
 }
 
 impl Https {
@@ -90,10 +185,34 @@ impl Https {
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
+        let connector = Connector {
+            tls: https,
+            spare: Arc::default(),
+        };
         let pool =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(https);
-        Self { pool }
+                .build(connector.clone());
+        Self { pool, connector }
+    }
+
+    /// Opens a connection to `url` (TCP, and TLS for `https`) and keeps it for the pool's first
+    /// dial there within [`SPARE_FOR`]: no request is sent. `Err` if it cannot connect; a later
+    /// call then dials as it would have.
+    pub async fn connect_ahead(&self, url: &str) -> Result<(), BoxError> {
+        use tower_service::Service;
+        let to: Uri = url.parse()?;
+        let mut dial = self.connector.tls.clone();
+        std::future::poll_fn(|cx| dial.poll_ready(cx)).await?;
+        let stream = dial.call(to.clone()).await?;
+        let spare = Spare {
+            to,
+            stream,
+            opened: Instant::now(),
+        };
+        if let Ok(mut slot) = self.connector.spare.lock() {
+            *slot = Some(spare);
+        }
+        Ok(())
     }
 }
 
@@ -204,5 +323,100 @@ mod tests {
             let err = client.call(request).await.expect_err("refused");
             assert!(err.is_io(), "{err:?}");
         });
+    }
+
+    /// A plain-HTTP server on loopback that answers 200 and counts the connections it accepts.
+    async fn counting_server() -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let addr = listener.local_addr().expect("its address");
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&accepted);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let ok = hyper::service::service_fn(|_| async {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(String::new()))
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), ok)
+                        .await;
+                });
+            }
+        });
+        (addr, accepted)
+    }
+
+    fn get(addr: std::net::SocketAddr) -> aws_smithy_runtime_api::http::Request {
+        let request = http::Request::builder()
+            .uri(format!("http://{addr}/"))
+            .body(SdkBody::empty())
+            .expect("a request");
+        aws_smithy_runtime_api::http::Request::try_from(request).expect("ok")
+    }
+
+    /// Init opens the connection; the first call uses it instead of dialing again, and a spare
+    /// opened to somewhere else is not used for a call elsewhere.
+    #[test]
+    fn the_first_call_takes_the_connection_opened_ahead() {
+        use std::sync::atomic::Ordering;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let tls = TlsContext::load(AMAZON).expect("roots");
+            let client = Https::new(&tls, Duration::from_secs(1));
+            let (addr, accepted) = counting_server().await;
+            client
+                .connect_ahead(&format!("http://{addr}"))
+                .await
+                .expect("connects");
+            let answer = client.call(get(addr)).await.expect("an answer");
+            assert_eq!(answer.status().as_u16(), 200);
+            let answer = client.call(get(addr)).await.expect("an answer");
+            assert_eq!(answer.status().as_u16(), 200);
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                1,
+                "one connection, opened ahead"
+            );
+
+            let (elsewhere, other) = counting_server().await;
+            let fresh = Https::new(&tls, Duration::from_secs(1));
+            fresh
+                .connect_ahead(&format!("http://{addr}"))
+                .await
+                .expect("connects");
+            let answer = fresh.call(get(elsewhere)).await.expect("an answer");
+            assert_eq!(answer.status().as_u16(), 200);
+            assert_eq!(other.load(Ordering::SeqCst), 1);
+            assert_eq!(
+                accepted.load(Ordering::SeqCst),
+                2,
+                "the spare went to its own place only"
+            );
+            assert!(fresh.connect_ahead("http://127.0.0.1:1").await.is_err());
+        });
+    }
+
+    #[test]
+    fn places_compare_by_scheme_host_and_port() {
+        let uri = |s: &str| s.parse::<Uri>().expect("a URI");
+        assert!(same_place(
+            &uri("https://dynamodb.eu-west-1.amazonaws.com"),
+            &uri("https://DynamoDB.eu-west-1.amazonaws.com:443/")
+        ));
+        assert!(!same_place(
+            &uri("https://a.example"),
+            &uri("http://a.example")
+        ));
+        assert!(!same_place(
+            &uri("http://a.example:8000"),
+            &uri("http://a.example")
+        ));
     }
 }
