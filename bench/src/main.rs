@@ -5,7 +5,7 @@
 use bench::package::{Delays, check, environment, sizes, tls_environment};
 use bench::report::{
     self, Contestant, InitPhase, KEY_SET_FLOOR, Kind, Meta, RUNTIME_FLOOR, Results, Round,
-    STORAGE_FLOOR, TRANSACT_FLOOR, Transport,
+    STORAGE_FLOOR, TRANSACT_FLOOR, Transport, WarmProfile,
 };
 use bench::stats::quantile;
 use bench::workload::{BoxError, TABLE, Workload, World};
@@ -145,7 +145,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
     if !args.no_build {
         println!("building the release binaries (as deployed) …");
         let mut all: Vec<&str> = functions.clone();
-        all.extend([RUNTIME_FLOOR, STORAGE_FLOOR, TRANSACT_FLOOR]);
+        all.extend([RUNTIME_FLOOR, STORAGE_FLOOR, TRANSACT_FLOOR, WARM_PROFILE]);
         all.push(RANDOM_PROBE);
         harness::build_release(&all)?;
     }
@@ -313,9 +313,33 @@ async fn run(args: Args) -> Result<(), BoxError> {
             contestants[i].rounds.push(figures);
         }
     }
+    // Where a warm invocation goes, per loopback transport, when both profiled functions ran.
+    let mut warm_profiles = Vec::new();
+    let profiled: Vec<&Workload> = workloads
+        .iter()
+        .filter(|w| PROFILED.contains(&w.function.as_str()))
+        .collect();
+    if profiled.len() == PROFILED.len() {
+        for transport in args.transport.list() {
+            if transport == Transport::Delayed {
+                continue;
+            }
+            let env_for = envs.get(&transport).ok_or("an environment per transport")?;
+            let found = warm_profile(&release, &world, &profiled, env_for, args.invocations).await?;
+            for (function, phases) in found {
+                println!("warm profile, {}: {function} {phases:?}", transport.label());
+                warm_profiles.push(WarmProfile {
+                    function,
+                    transport,
+                    phases,
+                });
+            }
+        }
+    }
     engine.shutdown().await;
 
-    let results = Results::new(meta(&args), contestants, first_random_us);
+    let mut results = Results::new(meta(&args), contestants, first_random_us);
+    results.warm_profiles = warm_profiles;
     println!();
     for (met, line) in report::verdicts(&results) {
         println!("{} {line}", if met { "met:   " } else { "MISSED:" });
@@ -459,6 +483,54 @@ fn peak_rss_mib(pid: u32) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The functions `warm-profile` drives, and its binary.
+const PROFILED: &[&str] = &["get-product", "get-cart"];
+const WARM_PROFILE: &str = "warm-profile";
+
+/// Runs `warm-profile` with the transport's environment on events made as the bench makes them
+/// (a fresh token, the cart filled): per function, the median µs of each phase.
+async fn warm_profile(
+    release: &Path,
+    world: &World,
+    workloads: &[&Workload],
+    env: &Arc<Vec<(String, String)>>,
+    iterations: usize,
+) -> Result<Vec<(String, std::collections::BTreeMap<String, f64>)>, BoxError> {
+    let mut events = serde_json::Map::new();
+    for w in workloads {
+        world.before_run(w).await;
+        events.insert(w.function.clone(), world.next_event(w).await?);
+    }
+    let dir = release.join("../warm-profile");
+    std::fs::create_dir_all(&dir)?;
+    let (input, output) = (dir.join("events.json"), dir.join("profile.json"));
+    std::fs::write(&input, serde_json::Value::Object(events).to_string())?;
+    let status = tokio::process::Command::new(release.join(WARM_PROFILE))
+        .arg(iterations.to_string())
+        .arg(&input)
+        .arg(&output)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .await?;
+    if !status.success() {
+        return Err(format!("{WARM_PROFILE} failed ({status})").into());
+    }
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&output)?)?;
+    Ok(workloads
+        .iter()
+        .filter_map(|w| {
+            let phases = doc[&w.function]
+                .as_object()?
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+                .collect();
+            Some((w.function.clone(), phases))
+        })
+        .collect())
 }
 
 /// The size of the transaction floor named `name` (`floor-transact-5`: 5).
