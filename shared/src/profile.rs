@@ -28,6 +28,8 @@ pub enum Phase {
     /// The trusted authorities decoded and the TLS settings built (`AWS_CA_BUNDLE` or Amazon's
     /// roots).
     TlsContext,
+    /// DynamoDB's endpoint resolved from the region by the SDK's rules, for the connection.
+    Endpoint,
     /// The SDK client built from the environment (region, credentials, endpoint, timeouts).
     SdkClient,
     /// The DynamoDB connection opened ahead of the first call (TCP, TLS; no request).
@@ -46,6 +48,7 @@ impl Phase {
             Self::Telemetry => "telemetry",
             Self::Config => "config",
             Self::TlsContext => "tls_context",
+            Self::Endpoint => "endpoint",
             Self::SdkClient => "sdk_client",
             Self::Connection => "connection",
             Self::KeySet => "key_set",

@@ -40,7 +40,8 @@ impl DynamoStore {
             http_client(endpoint.as_deref(), region.as_deref(), var(CA_BUNDLE))
         })?;
         let http = aws_sdk_dynamodb::config::SharedHttpClient::new(https.clone());
-        let ahead = endpoint_url(endpoint.as_deref(), region.as_deref())
+        let resolve = endpoint_url(endpoint.as_deref(), region.as_deref());
+        let ahead = crate::profile::time_async(Phase::Endpoint, resolve)
             .await
             .map(|url| (https, url));
         // On Lambda the credentials and the region are in the environment: the client is built
