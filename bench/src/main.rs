@@ -249,6 +249,24 @@ async fn run(args: Args) -> Result<(), BoxError> {
             rounds: Vec::new(),
         });
     }
+    // With round trips, the protected function get-cart also in the two modes that fetch no key
+    // set at init: behind API Gateway's JWT authorizer, and with the key set pinned.
+    let mode_flags = args.pinned_keys || behind_gateway(&args.extra_env);
+    if args.transport.list().contains(&Transport::Delayed) && !mode_flags {
+        for base in contestants
+            .iter()
+            .filter(|c| c.transport == Transport::Delayed && c.name == MODES_OF)
+            .cloned()
+            .collect::<Vec<_>>()
+        {
+            for mode in Mode::ALL {
+                let mut variant = base.clone();
+                variant.name = format!("{}{}", base.name, mode.suffix());
+                variant.workload = format!("{} ({})", base.workload, mode.describe());
+                contestants.push(variant);
+            }
+        }
+    }
     // The runtime floor answers get-product's event (any event will do).
     let hello = Workload::load(&root(), "get-product")?;
 
@@ -280,15 +298,28 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 }
                 Kind::KeySetFloor => key_set_floor(env_for, KEY_SET_FETCHES).await?,
                 Kind::RuntimeFloor => {
-                    function_run(&release, &name, &hello, None, env_for, args.invocations).await?
+                    let run = Run {
+                        world: None,
+                        behind_gateway: false,
+                    };
+                    function_run(&release, &name, &hello, run, env_for, args.invocations).await?
                 }
                 Kind::Function => {
+                    let (binary, mode) = Mode::of(&name);
                     let w = workloads
                         .iter()
-                        .find(|w| w.function == name)
+                        .find(|w| w.function == binary)
                         .ok_or("a workload per function")?;
-                    function_run(&release, &name, w, Some(&world), env_for, args.invocations)
-                        .await?
+                    let env = match mode {
+                        Some(mode) => mode.env(env_for, &world),
+                        None => env_for.clone(),
+                    };
+                    let run = Run {
+                        world: Some(&world),
+                        behind_gateway: mode == Some(Mode::Authorizer)
+                            || behind_gateway(&args.extra_env),
+                    };
+                    function_run(&release, binary, w, run, &env, args.invocations).await?
                 }
             };
             done += 1;
@@ -325,7 +356,8 @@ async fn run(args: Args) -> Result<(), BoxError> {
                 continue;
             }
             let env_for = envs.get(&transport).ok_or("an environment per transport")?;
-            let found = warm_profile(&release, &world, &profiled, env_for, args.invocations).await?;
+            let found =
+                warm_profile(&release, &world, &profiled, env_for, args.invocations).await?;
             for (function, phases) in found {
                 println!("warm profile, {}: {function} {phases:?}", transport.label());
                 warm_profiles.push(WarmProfile {
@@ -381,19 +413,86 @@ async fn random_probe(release: &Path) -> Result<f64, BoxError> {
     Ok(doc["first_us"].as_f64().ok_or("first_us")?)
 }
 
+/// How a function's events are made: from the world (`None`: the stored event, for the runtime
+/// floor), with the authorizer's claims or not.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    world: Option<&'a World>,
+    behind_gateway: bool,
+}
+
+/// Whether the run's own settings put every function behind the JWT authorizer.
+fn behind_gateway(extra_env: &[(String, String)]) -> bool {
+    extra_env
+        .iter()
+        .any(|(k, v)| k == "AUTH_MODE" && v == "authorizer")
+}
+
+/// The protected function also measured in the modes that fetch no key set, with round trips.
+const MODES_OF: &str = "get-cart";
+
+/// An auth mode a protected function's contestant runs in besides the run's own (`verify`, the
+/// key set fetched by URL at init): its name is the function's with the mode's suffix.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// `AUTH_MODE=authorizer`: the claims in the event, no key set.
+    Authorizer,
+    /// `JWKS_JSON`: the key set in the environment, nothing fetched.
+    PinnedKeys,
+}
+
+impl Mode {
+    const ALL: [Mode; 2] = [Mode::Authorizer, Mode::PinnedKeys];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Authorizer => "@authorizer",
+            Self::PinnedKeys => "@pinned-keys",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Authorizer => "behind API Gateway's JWT authorizer: `AUTH_MODE=authorizer`",
+            Self::PinnedKeys => "the key set pinned: `JWKS_JSON`, nothing fetched at init",
+        }
+    }
+
+    /// The binary of a contestant's name and its mode, if any (`get-cart@authorizer`).
+    fn of(name: &str) -> (&str, Option<Mode>) {
+        Self::ALL
+            .iter()
+            .find_map(|m| Some((name.strip_suffix(m.suffix())?, Some(*m))))
+            .unwrap_or((name, None))
+    }
+
+    /// The transport's environment, in this mode.
+    fn env(self, base: &Arc<Vec<(String, String)>>, world: &World) -> Arc<Vec<(String, String)>> {
+        let mut env: Vec<(String, String)> = base.as_ref().clone();
+        match self {
+            Self::Authorizer => env.push(("AUTH_MODE".to_owned(), "authorizer".to_owned())),
+            Self::PinnedKeys => {
+                env.retain(|(k, _)| k != "JWKS_URL");
+                env.push(("JWKS_JSON".to_owned(), world.jwks().to_string()));
+            }
+        }
+        Arc::new(env)
+    }
+}
+
 /// One fresh process of `name`: init, first invocation, warm invocations, peak RSS.
 async fn function_run(
     release: &Path,
     name: &str,
     workload: &Workload,
-    world: Option<&World>,
+    run: Run<'_>,
     env: &Arc<Vec<(String, String)>>,
     invocations: usize,
 ) -> Result<Round, BoxError> {
     let vars = env.clone();
     let env_for: EnvFor = Arc::new(move |_, _| vars.as_ref().clone());
     let fleet = Fleet::start(release, &[name], 1, env_for).await;
-    let result = measure(&fleet, name, workload, world, invocations).await;
+    let result = measure(&fleet, name, workload, run, invocations).await;
     fleet.stop().await;
     result
 }
@@ -402,9 +501,10 @@ async fn measure(
     fleet: &Fleet,
     name: &str,
     workload: &Workload,
-    world: Option<&World>,
+    run: Run<'_>,
     invocations: usize,
 ) -> Result<Round, BoxError> {
+    let world = run.world;
     let log = format!("target/harness-logs/{name}-0.log");
     if !fleet.ready(Duration::from_secs(30)).await {
         return Err(format!("{name} did not poll the Runtime API within 30 s; see {log}").into());
@@ -421,7 +521,7 @@ async fn measure(
     let mut cpu_before = None;
     for i in 0..=invocations {
         let event = match world {
-            Some(world) => world.next_event(workload).await?,
+            Some(world) => world.next_event_as(workload, run.behind_gateway).await?,
             // The runtime floor ignores the request: get-product's event as stored will do.
             None => workload.raw_event(),
         };

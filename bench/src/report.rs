@@ -420,7 +420,9 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
     transports.dedup();
     let many = transports.len() > 1;
     for (c, s) in results.contestants.iter().zip(&results.summary) {
-        if c.kind != Kind::Function {
+        // A function measured in another auth mode (`get-cart@authorizer`) has its figures in the
+        // round-trip table; its targets are its own mode's.
+        if c.kind != Kind::Function || c.name.contains('@') {
             continue;
         }
         // With several transports, each line names its own; alone, the run's header says it.
@@ -473,7 +475,7 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
                     ratio.median,
                     if public { ", a public function" } else { "" }
                 ),
-                init_reason(results, c),
+                cold_reason(results, c, s),
             );
         }
         if c.transport == Transport::Delayed
@@ -486,7 +488,7 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
                     "{name}: cold {:+.2} ms beyond the floor pair plus one key-set fetch (target ≤ {KEY_SET_SLACK_MS} ms)",
                     over.median
                 ),
-                init_reason(results, c),
+                cold_reason(results, c, s),
             );
         }
         if loopback && let Some(ratio) = s.warm_ratio {
@@ -503,7 +505,7 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
                     ratio.median,
                     c.calls.map(describe_calls).unwrap_or_default()
                 ),
-                None,
+                cpu_reason(results, c, s),
             );
             if single && let Some(p99) = s.p99_ratio {
                 push(
@@ -572,6 +574,51 @@ pub fn init_phases(c: &Contestant) -> Vec<(String, f64, f64)> {
         .collect();
     phases.sort_by(|a, b| a.2.total_cmp(&b.2));
     phases
+}
+
+/// A cold start's miss: its init's phases and its first invocation, against the floors'.
+fn cold_reason(results: &Results, c: &Contestant, s: &Summary) -> Option<String> {
+    let first = s.first_ms?.median;
+    let floor_first = median_of(results, STORAGE_FLOOR, c.transport, |s| s.first_ms)?;
+    Some(format!(
+        "{}; then the first invocation {first:.2} ms (its {}), where the floor pair's one GetItem, \
+         connecting, took {floor_first:.2} ms",
+        init_reason(results, c)?,
+        c.calls.map(describe_calls).unwrap_or_default()
+    ))
+}
+
+/// A warm miss: the function's CPU per invocation against its floors' (each floor's CPU per
+/// call, as for the latency), from the same rounds.
+fn cpu_reason(results: &Results, c: &Contestant, s: &Summary) -> Option<String> {
+    let calls = c.calls?;
+    let cpu = |name: &str| median_of(results, name, c.transport, |s| s.cpu_us);
+    let transaction = match calls.transaction {
+        Some(actions) => cpu(&transact_floor(actions))?,
+        None => 0.0,
+    };
+    let floors = cpu(RUNTIME_FLOOR)? + calls.items as f64 * cpu(STORAGE_FLOOR)? + transaction;
+    Some(format!(
+        "{:.0} µs of CPU per invocation against its floors' {floors:.0} µs, and p50 {:.0} µs \
+         against {:.0} µs",
+        s.cpu_us?.median, s.p50_us?.median, s.warm_floor_us?.median
+    ))
+}
+
+/// The median of one figure of the contestant `name` over `transport`.
+fn median_of(
+    results: &Results,
+    name: &str,
+    transport: Transport,
+    figure: fn(&Summary) -> Option<Spread>,
+) -> Option<f64> {
+    results
+        .contestants
+        .iter()
+        .zip(&results.summary)
+        .find(|(c, _)| c.name == name && c.transport == transport)
+        .and_then(|(_, s)| figure(s))
+        .map(|s| s.median)
 }
 
 /// What a function's init is made of beyond the runtime floor's, from its profile: the phases
@@ -840,8 +887,10 @@ fn round_trips_section(results: &Results) -> String {
          Floor pair (hello init + a bare GetItem's first call): {} ms; one key-set fetch on a new \
          connection: {} ms. A protected function's init fetches the key set while it opens the \
          DynamoDB connection, so its cold start should be the floor pair plus that fetch, within \
-         {KEY_SET_SLACK_MS} ms. Phases are medians from each function's init profile; `@` is \
-         when the phase started, from `main`.\n",
+         {KEY_SET_SLACK_MS} ms. `get-cart@authorizer` and `get-cart@pinned-keys` are get-cart \
+         in the two modes that fetch no key set at init (behind API Gateway's JWT authorizer; \
+         `JWKS_JSON`). Phases are medians from each function's init profile; `@` is when the \
+         phase started, from `main`.\n",
         m.delay_dynamodb_ms,
         m.delay_issuer_ms,
         pair.map_or("–".to_owned(), |p| format!("{p:.2}")),
@@ -876,6 +925,9 @@ fn round_trips_section(results: &Results) -> String {
     md
 }
 
+/// One row of the warm profile's table: its figure for a function.
+type Figure<'a> = dyn Fn(&WarmProfile) -> Option<f64> + 'a;
+
 /// A warm invocation phase by phase, per function and transport, from `warm-profile`, beside
 /// the same run's out-of-process figures.
 fn warm_section(results: &Results) -> String {
@@ -905,7 +957,8 @@ fn warm_section(results: &Results) -> String {
             .and_then(|(_, s)| s.p50_us)
             .map(|s| s.median)
     };
-    let mut transports: Vec<Transport> = results.warm_profiles.iter().map(|p| p.transport).collect();
+    let mut transports: Vec<Transport> =
+        results.warm_profiles.iter().map(|p| p.transport).collect();
     transports.dedup();
     for transport in transports {
         let profiles: Vec<&WarmProfile> = results
@@ -919,7 +972,7 @@ fn warm_section(results: &Results) -> String {
         let _ = writeln!(md, "|---|{}", "---|".repeat(names.len()));
         let value = |p: &WarmProfile, k: &str| p.phases.get(k).copied();
         let fmt = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}"));
-        let rows: [(&str, &dyn Fn(&WarmProfile) -> Option<f64>); 10] = [
+        let rows: [(&str, &Figure); 10] = [
             ("event parse", &|p| value(p, "event_parse")),
             ("auth", &|p| value(p, "auth")),
             ("store call", &|p| value(p, "store_call")),
@@ -934,8 +987,12 @@ fn warm_section(results: &Results) -> String {
             ("log line", &|p| value(p, "log_line")),
             ("metrics", &|p| value(p, "metrics")),
             ("**observe** (in-process whole)", &|p| value(p, "observe")),
-            ("Runtime API round trip", &|_| median_of(RUNTIME_FLOOR, transport)),
-            ("**warm p50** (out of process)", &|p| median_of(&p.function, transport)),
+            ("Runtime API round trip", &|_| {
+                median_of(RUNTIME_FLOOR, transport)
+            }),
+            ("**warm p50** (out of process)", &|p| {
+                median_of(&p.function, transport)
+            }),
         ];
         for (label, f) in rows {
             let cells: Vec<String> = profiles.iter().map(|p| fmt(f(p))).collect();
@@ -953,6 +1010,7 @@ fn init_section(results: &Results) -> String {
         "telemetry",
         "config",
         "tls_context",
+        "endpoint",
         "sdk_client",
         "connection",
         "key_set",

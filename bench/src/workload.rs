@@ -164,9 +164,10 @@ pub struct World {
     issuer: DevIssuer,
     user_bearer: String,
     admin_bearer: String,
-    /// The user's and the admin's claims as API Gateway's JWT authorizer passes them, when the
-    /// functions run behind one (`AUTH_MODE=authorizer`); `None`: they verify the tokens.
-    authorizer: Option<(Value, Value)>,
+    /// The user's and the admin's claims as API Gateway's JWT authorizer passes them.
+    gateway: (Value, Value),
+    /// Whether every protected event carries them (`AUTH_MODE=authorizer` for the whole run).
+    behind_authorizer: bool,
     /// An order of the user, for `GET /orders/{id}`.
     order: String,
 }
@@ -203,7 +204,11 @@ impl World {
             issuer,
             user_bearer,
             admin_bearer,
-            authorizer: None,
+            gateway: (
+                gateway(TokenSpec::user(USER)),
+                gateway(TokenSpec::admin(ADMIN)),
+            ),
+            behind_authorizer: false,
             order,
         }
     }
@@ -211,17 +216,7 @@ impl World {
     /// Every protected event from now on carries the claims API Gateway's JWT authorizer would
     /// pass (`requestContext.authorizer.jwt.claims`), for functions in `AUTH_MODE=authorizer`.
     pub fn behind_authorizer(&mut self) {
-        let claims = |spec: TokenSpec| {
-            let claims = DevIssuer::claims(&TokenSpec {
-                ttl_secs: 3600,
-                ..spec
-            });
-            serde_json::json!({"jwt": {"claims": devkit::apigw::gateway_claims(&claims), "scopes": null}})
-        };
-        self.authorizer = Some((
-            claims(TokenSpec::user(USER)),
-            claims(TokenSpec::admin(ADMIN)),
-        ));
+        self.behind_authorizer = true;
     }
 
     /// The key set the functions trust.
@@ -250,6 +245,16 @@ impl World {
 
     /// Resets what the previous invocation changed and returns the next event. Not timed.
     pub async fn next_event(&self, w: &Workload) -> Result<Value, BoxError> {
+        self.next_event_as(w, self.behind_authorizer).await
+    }
+
+    /// As [`Self::next_event`], with the authorizer's claims in a protected event if
+    /// `behind_authorizer` (one contestant in that mode, the run in the other).
+    pub async fn next_event_as(
+        &self,
+        w: &Workload,
+        behind_authorizer: bool,
+    ) -> Result<Value, BoxError> {
         let mut event = w.template.clone();
         let mut order = None;
         match w.kind {
@@ -296,7 +301,8 @@ impl World {
                 &self.user_bearer
             };
             event["headers"]["authorization"] = Value::String(bearer.clone());
-            if let Some((user, admin_claims)) = &self.authorizer {
+            if behind_authorizer {
+                let (user, admin_claims) = &self.gateway;
                 event["requestContext"]["authorizer"] = if admin {
                     admin_claims.clone()
                 } else {
@@ -310,6 +316,16 @@ impl World {
         }
         Ok(event)
     }
+}
+
+/// What API Gateway's JWT authorizer passes for a token of `spec`: the claims it verified, in
+/// `requestContext.authorizer` (arrays space-joined, as it does).
+fn gateway(spec: TokenSpec) -> Value {
+    let claims = DevIssuer::claims(&TokenSpec {
+        ttl_secs: 3600,
+        ..spec
+    });
+    serde_json::json!({"jwt": {"claims": devkit::apigw::gateway_claims(&claims), "scopes": null}})
 }
 
 #[cfg(test)]
