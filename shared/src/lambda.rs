@@ -129,7 +129,10 @@ pub fn run<A: Access, H: Handler<A> + Sync>(
         let handler = &handler;
         lambda_http::run(lambda_http::service_fn(move |req| async move {
             let call = |req| handler.call(app, keys, req);
-            observe(app.config(), req, &call).await
+            // Boxed (one allocation per invocation): a handler's future, store calls and all,
+            // nests deep enough that inline it passed the compiler's layout depth limit
+            // (`queries overflow the depth limit`, put-cart-item's binary).
+            Box::pin(observe(app.config(), req, &call)).await
         }))
         .await
     })
