@@ -514,7 +514,7 @@ async fn measure(
     let (init_phases, init_profiled_ms) = init_profile(name).unwrap_or_default();
     let queue = fleet.queue(name).ok_or("the queue")?;
     if let Some(world) = world {
-        world.before_run(workload).await;
+        world.before_run(workload).await?;
     }
     let mut samples = Vec::with_capacity(invocations);
     let mut first_ms = 0.0;
@@ -600,7 +600,7 @@ async fn warm_profile(
 ) -> Result<Vec<(String, std::collections::BTreeMap<String, f64>)>, BoxError> {
     let mut events = serde_json::Map::new();
     for w in workloads {
-        world.before_run(w).await;
+        world.before_run(w).await?;
         events.insert(w.function.clone(), world.next_event(w).await?);
     }
     let dir = release.join("../warm-profile");

@@ -199,7 +199,7 @@ async fn answer(
             )
             .into());
         }
-        world.before_run(workload).await;
+        world.before_run(workload).await?;
         let event = world.next_event(workload).await?;
         let queue = fleet.queue(function).ok_or("the queue")?;
         let outcome = tokio::time::timeout(Duration::from_secs(60), queue.invoke(event))
