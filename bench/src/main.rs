@@ -57,6 +57,10 @@ struct Args {
     /// Fresh processes of `floor-random` per round (the first draw of randomness).
     #[arg(long, default_value_t = 5)]
     random_probes: usize,
+    /// Measure nothing: write BENCHMARKS.md and the chart again from bench/results.json (after a
+    /// change to the report's wording).
+    #[arg(long)]
+    render_only: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -108,6 +112,15 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
+    if args.render_only {
+        let json = std::fs::read_to_string(root().join(RESULTS_JSON))?;
+        let results: Results = serde_json::from_str(&json)?;
+        let results = Results {
+            summary: report::summarise(&results.contestants),
+            ..results
+        };
+        return write_report(&results);
+    }
     if args.rounds == 0 || args.invocations == 0 {
         return Err("--rounds and --invocations must be at least 1".into());
     }
@@ -384,15 +397,20 @@ async fn run(args: Args) -> Result<(), BoxError> {
         root().join(RESULTS_JSON),
         serde_json::to_string_pretty(&results)? + "\n",
     )?;
-    std::fs::write(root().join(CHART_SVG), bench::chart::svg(&results)?)?;
-    let mut markdown = report::markdown(&results, CHART_SVG, RESULTS_JSON);
+    write_report(&results)
+}
+
+/// BENCHMARKS.md and the chart, from `results`.
+fn write_report(results: &Results) -> Result<(), BoxError> {
+    std::fs::write(root().join(CHART_SVG), bench::chart::svg(results)?)?;
+    let mut markdown = report::markdown(results, CHART_SVG, RESULTS_JSON);
     if let Ok(json) = std::fs::read_to_string(root().join(ARM64_JSON))
         && let Some(section) = report::artifacts_section(&json, ARM64_JSON)
     {
         markdown += &section;
     }
     std::fs::write(root().join(BENCHMARKS_MD), markdown)?;
-    println!("\nwrote {BENCHMARKS_MD}, {RESULTS_JSON} and {CHART_SVG}");
+    println!("\nwrote {BENCHMARKS_MD} and {CHART_SVG} (the figures: {RESULTS_JSON})");
     Ok(())
 }
 
@@ -491,8 +509,10 @@ async fn function_run(
 ) -> Result<Round, BoxError> {
     let vars = env.clone();
     let env_for: EnvFor = Arc::new(move |_, _| vars.as_ref().clone());
+    // The log is appended to across runs: this instance's lines are those past its end now.
+    let log_from = std::fs::metadata(harness::fleet::log_path(name, 0)).map_or(0, |m| m.len());
     let fleet = Fleet::start(release, &[name], 1, env_for).await;
-    let result = measure(&fleet, name, workload, run, invocations).await;
+    let result = measure(&fleet, name, workload, run, invocations, log_from).await;
     fleet.stop().await;
     result
 }
@@ -503,6 +523,7 @@ async fn measure(
     workload: &Workload,
     run: Run<'_>,
     invocations: usize,
+    log_from: u64,
 ) -> Result<Round, BoxError> {
     let world = run.world;
     let log = format!("target/harness-logs/{name}-0.log");
@@ -511,7 +532,7 @@ async fn measure(
     }
     let instance = fleet.instance(name, 0).ok_or("the instance")?;
     let init_ms = instance.init_time().map(|d| d.as_secs_f64() * 1e3);
-    let (init_phases, init_profiled_ms) = init_profile(name).unwrap_or_default();
+    let (init_phases, init_profiled_ms) = init_profile(name, log_from).unwrap_or_default();
     let queue = fleet.queue(name).ok_or("the queue")?;
     if let Some(world) = world {
         world.before_run(workload).await?;
@@ -555,11 +576,14 @@ async fn measure(
     })
 }
 
-/// The init profile the instance just logged (the last `init profile` line of its log, which
-/// the fleet appends to): its phases and total. `None` for a binary that logs none (the floors).
-fn init_profile(name: &str) -> Option<(Vec<InitPhase>, Option<f64>)> {
-    let log = std::fs::read_to_string(harness::fleet::log_path(name, 0)).ok()?;
-    let line = log.lines().rev().find(|l| l.contains("\"init profile\""))?;
+/// The init profile the instance just logged: the `init profile` line its log holds past
+/// `from` (the log's length before it started), its phases and total. `None` for a binary that
+/// logs none (the floors, a build from before the profile): never an earlier instance's line.
+fn init_profile(name: &str, from: u64) -> Option<(Vec<InitPhase>, Option<f64>)> {
+    let log = std::fs::read(harness::fleet::log_path(name, 0)).ok()?;
+    let own = log.get(usize::try_from(from).ok()?..)?;
+    let own = String::from_utf8_lossy(own);
+    let line = own.lines().find(|l| l.contains("\"init profile\""))?;
     let doc: serde_json::Value = serde_json::from_str(line).ok()?;
     let phases = InitPhase::parse_all(doc["phases"].as_str()?)?;
     Some((phases, doc["total_us"].as_f64().map(|us| us / 1e3)))

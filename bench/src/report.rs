@@ -581,10 +581,13 @@ fn cold_reason(results: &Results, c: &Contestant, s: &Summary) -> Option<String>
     let first = s.first_ms?.median;
     let floor_first = median_of(results, STORAGE_FLOOR, c.transport, |s| s.first_ms)?;
     Some(format!(
-        "{}; then the first invocation {first:.2} ms (its {}), where the floor pair's one GetItem, \
-         connecting, took {floor_first:.2} ms",
+        "{}; then the first invocation {first:.2} ms (its calls: {}), where the floor pair's one \
+         GetItem, connecting, took {floor_first:.2} ms",
         init_reason(results, c)?,
-        c.calls.map(describe_calls).unwrap_or_default()
+        c.calls
+            .map(describe_calls)
+            .unwrap_or_default()
+            .trim_start_matches("hello + ")
     ))
 }
 
@@ -971,11 +974,20 @@ fn warm_section(results: &Results) -> String {
         let _ = writeln!(md, "| phase | {} |", names.join(" | "));
         let _ = writeln!(md, "|---|{}", "---|".repeat(names.len()));
         let value = |p: &WarmProfile, k: &str| p.phases.get(k).copied();
-        let fmt = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.0}"));
-        let rows: [(&str, &Figure); 10] = [
+        // A difference of two loops' medians can fall below zero: the handler's own work is then
+        // smaller than the loops' noise, and shown so.
+        let fmt = |v: Option<f64>| match v {
+            None => "–".to_owned(),
+            Some(v) if v < 0.5 => format!("< 1 ({v:.0} by difference)"),
+            Some(v) => format!("{v:.0}"),
+        };
+        let rows: [(&str, &Figure); 11] = [
             ("event parse", &|p| value(p, "event_parse")),
             ("auth", &|p| value(p, "auth")),
             ("store call", &|p| value(p, "store_call")),
+            ("handler (auth and store call included)", &|p| {
+                value(p, "handler")
+            }),
             ("handler's own work", &|p| {
                 Some(
                     value(p, "handler")?
