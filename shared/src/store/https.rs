@@ -302,27 +302,23 @@ mod tests {
         assert!(err.contains("certificate 1"), "{err}");
     }
 
-    #[test]
-    fn a_refused_connection_is_io_so_the_sdk_retries_it() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let tls = TlsContext::load(AMAZON).expect("roots");
-            let client = Https::new(&tls, Duration::from_secs(1));
-            // A port nothing listens on: bind one, note it, close it.
-            let addr = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a port");
-            let request = http::Request::builder()
-                .uri(format!("http://{addr}/"))
-                .body(SdkBody::empty())
-                .expect("a request");
-            let request = aws_smithy_runtime_api::http::Request::try_from(request).expect("ok");
-            let err = client.call(request).await.expect_err("refused");
-            assert!(err.is_io(), "{err:?}");
-        });
+    /// A client trusting Amazon's roots, as a function's.
+    fn client() -> Https {
+        Https::new(
+            &TlsContext::load(AMAZON).expect("roots"),
+            Duration::from_secs(1),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_io_so_the_sdk_retries_it() {
+        let client = client();
+        // A port nothing listens on: bind one, note it, close it.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port");
+        let err = client.call(get(addr)).await.expect_err("refused");
+        assert!(err.is_io(), "{err:?}");
     }
 
     /// A plain-HTTP server on loopback that answers 200 and counts the connections it accepts.
@@ -360,47 +356,40 @@ mod tests {
 
     /// Init opens the connection; the first call uses it instead of dialing again, and a spare
     /// opened to somewhere else is not used for a call elsewhere.
-    #[test]
-    fn the_first_call_takes_the_connection_opened_ahead() {
+    #[tokio::test]
+    async fn the_first_call_takes_the_connection_opened_ahead() {
         use std::sync::atomic::Ordering;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let tls = TlsContext::load(AMAZON).expect("roots");
-            let client = Https::new(&tls, Duration::from_secs(1));
-            let (addr, accepted) = counting_server().await;
-            client
-                .connect_ahead(&format!("http://{addr}"))
-                .await
-                .expect("connects");
-            let answer = client.call(get(addr)).await.expect("an answer");
-            assert_eq!(answer.status().as_u16(), 200);
-            let answer = client.call(get(addr)).await.expect("an answer");
-            assert_eq!(answer.status().as_u16(), 200);
-            assert_eq!(
-                accepted.load(Ordering::SeqCst),
-                1,
-                "one connection, opened ahead"
-            );
+        let client = client();
+        let (addr, accepted) = counting_server().await;
+        client
+            .connect_ahead(&format!("http://{addr}"))
+            .await
+            .expect("connects");
+        let answer = client.call(get(addr)).await.expect("an answer");
+        assert_eq!(answer.status().as_u16(), 200);
+        let answer = client.call(get(addr)).await.expect("an answer");
+        assert_eq!(answer.status().as_u16(), 200);
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one connection, opened ahead"
+        );
 
-            let (elsewhere, other) = counting_server().await;
-            let fresh = Https::new(&tls, Duration::from_secs(1));
-            fresh
-                .connect_ahead(&format!("http://{addr}"))
-                .await
-                .expect("connects");
-            let answer = fresh.call(get(elsewhere)).await.expect("an answer");
-            assert_eq!(answer.status().as_u16(), 200);
-            assert_eq!(other.load(Ordering::SeqCst), 1);
-            assert_eq!(
-                accepted.load(Ordering::SeqCst),
-                2,
-                "the spare went to its own place only"
-            );
-            assert!(fresh.connect_ahead("http://127.0.0.1:1").await.is_err());
-        });
+        let (elsewhere, other) = counting_server().await;
+        let fresh = self::client();
+        fresh
+            .connect_ahead(&format!("http://{addr}"))
+            .await
+            .expect("connects");
+        let answer = fresh.call(get(elsewhere)).await.expect("an answer");
+        assert_eq!(answer.status().as_u16(), 200);
+        assert_eq!(other.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "the spare went to its own place only"
+        );
+        assert!(fresh.connect_ahead("http://127.0.0.1:1").await.is_err());
     }
 
     #[test]
