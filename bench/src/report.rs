@@ -457,7 +457,7 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
                     "{name}: cold (init + first) {:.2}× its own over plain HTTP (target ≤ {TLS_COLD_TARGET}×)",
                     ratio.median
                 ),
-                None,
+                cold_reason(results, c, s),
             );
         }
         let target = if public {
@@ -514,7 +514,7 @@ pub fn verdicts(results: &Results) -> Vec<(bool, String)> {
                         "{name}: warm p99 {:.2}× the floors' p99s (target ≤ {WARM_P99_TARGET}×)",
                         p99.median
                     ),
-                    None,
+                    cpu_reason(results, c, s),
                 );
             }
         }
