@@ -18,7 +18,8 @@
 //! - [`schema`]: the single-table key design and the table definition (the same as `template.yaml`).
 //! - `ops`: what operations take and return beyond domain types (pages, commits, outcomes).
 //! - `error`: [`StoreError`], and the class of every DynamoDB error code ([`ERROR_CODES`]).
-//! - `client`: [`DynamoStore`]: the SDK client, its TLS trust, timeouts and warm-up call.
+//! - `client`: [`DynamoStore`]: the SDK client, its TLS trust, timeouts, and the connection init
+//!   opens ahead of the first call.
 //! - `https`: the HTTPS client under the SDK: one TLS context per process, roots decoded once.
 //! - `keys`: the item alias and the key of every item type, in one place.
 //! - `expr`: the one expression builder (`Expr`: placeholders declared where used, checked when
