@@ -8,7 +8,8 @@
 //!    `OrderId`, `Quantity`, `UserId`, `IdempotencyKey`, `EntityTag`, …), `Product`, `Cart`,
 //!    `Order`, `domain::checkout` (pricing, stock, the expected total) and `domain::stock` (a hot
 //!    product's stock split into buckets).
-//!    [`chain`]: the error cause chain on one line (std only). [`profile`]: init's phases timed.
+//!    [`chain`]: the error cause chain on one line (std only). [`profile`]: init's phases timed. [`tls`]:
+//!    the authorities outgoing connections trust, decoded once.
 //! 2. [`config`]: every setting, read once at start-up. [`cursor`]: opaque, tamper-evident
 //!    paging cursors. [`store`]: the single-table DynamoDB design, one method per operation,
 //!    `DynamoStore` (SDK types never leave it). [`auth`]: bearer-token verification. [`telemetry`]:
@@ -24,6 +25,7 @@
 pub mod chain;
 pub mod domain;
 pub mod profile;
+pub mod tls;
 // Layer 2: each imports only layer 1 (and `config`, read first).
 pub mod auth;
 pub mod config;

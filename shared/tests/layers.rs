@@ -11,11 +11,12 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("chain", &[]),
     ("domain", &[]),
     ("profile", &[]),
+    ("tls", &[]),
     // Layer 2.
     ("cursor", &[]),
     ("config", &["cursor", "domain"]),
-    ("store", &["domain", "chain", "config", "profile"]),
-    ("auth", &["domain", "config"]),
+    ("store", &["domain", "chain", "config", "profile", "tls"]),
+    ("auth", &["domain", "config", "tls"]),
     ("telemetry", &["domain", "chain"]),
     // Layer 3.
     (

@@ -174,22 +174,9 @@ impl Fetcher {
 
 /// A TLS client configuration that trusts exactly the certificates of `pem`.
 fn private_ca(pem: &[u8]) -> Result<rustls::ClientConfig, KeysError> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let bad = |e: &dyn std::fmt::Display| KeysError::Fetch(format!("the CA bundle: {e}"));
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(pem) {
-        roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
-    }
-    if roots.is_empty() {
-        return Err(bad(&"no certificate in it"));
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| bad(&e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    crate::tls::TlsContext::load(pem)
+        .map(|tls| tls.client_config())
+        .map_err(|why| KeysError::Fetch(format!("the CA bundle: {why}")))
 }
 
 /// Result of looking up a `kid`.
